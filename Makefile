@@ -1,0 +1,58 @@
+# The two set-up commands: `make lab` and `make test`. Each creates .venv when missing.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP_LAB  := $(VENV)/.installed-lab
+STAMP_TEST := $(VENV)/.installed-test
+WORKSPACE ?= descentlab-course
+
+.PHONY: lab test venv clean-venv assign system-packages
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_LAB): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(STAMP_TEST): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP_LAB)
+
+venv: $(STAMP_LAB)
+
+## make lab: install, enable nbgrader's JupyterLab extension, copy the course into a
+## git-ignored workspace (never overwriting work) and start JupyterLab there.
+lab: $(STAMP_LAB)
+	$(BIN)/jupyter labextension enable nbgrader >/dev/null 2>&1 || true
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment >/dev/null 2>&1 || true
+	$(BIN)/descentlab start $(WORKSPACE)
+
+## make test: install with the test extras (and the browser-test system packages) and
+## run the whole suite.
+test: $(STAMP_TEST) system-packages
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+
+## Debian packages the suite needs: Chromium for the browser tests, bubblewrap for the
+## grader's sandbox. Installed when missing and we may (root with apt-get); otherwise the
+## tests that need them say loudly what is missing.
+SYSTEM_PACKAGES := chromium bubblewrap
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "WARNING: missing Debian packages:$$missing (run as root: apt-get install$$missing)"; \
+	  fi; \
+	fi
+
+assign: $(STAMP_LAB)
+	$(BIN)/descentlab assign
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,166 @@
+"""`descentlab check NOTEBOOK`: run an exercise's visible tests and print a score table.
+
+The notebook runs top to bottom in a fresh kernel (errors do not stop it, so every test
+gets its verdict). A test cell passes when it raises nothing. Hidden tests are removed
+first, so a learner's copy and the instructor's source give the same visible verdicts.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from .course import CourseError
+from .nbcells import graded_cells, nbgrader_meta, read_notebook, solution_cells, strip_hidden_tests
+
+
+@dataclass
+class FunctionResult:
+    function: str
+    grade_id: str
+    points: float
+    earned: float
+    message: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.earned == self.points
+
+
+@dataclass
+class CheckReport:
+    notebook: str
+    results: list[FunctionResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def score(self) -> float:
+        return sum(r.earned for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.points for r in self.results)
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.results) and all(r.passed for r in self.results)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.update(score=self.score, max_score=self.max_score, all_passed=self.all_passed)
+        return data
+
+
+
+
+def _error_text(cell) -> str:
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            value = str(output.get("evalue", "")).strip()
+            return f"{output.get('ename', 'Error')}: {value}" if value else output.get("ename", "Error")
+    return ""
+
+
+def run_check(path: Path, timeout: int = 120) -> CheckReport:
+    """Execute ``path``'s visible tests in a fresh kernel and collect one result per test cell."""
+    path = Path(path).resolve()
+    nb = read_notebook(path)
+    tests = graded_cells(nb)
+    if not tests:
+        raise CourseError(
+            f"{path}: no graded test cells (nbgrader metadata 'grade': true); is this an exercise notebook?"
+        )
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = strip_hidden_tests(cell.source)
+    report = CheckReport(notebook=str(path))
+    started = time.perf_counter()
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        allow_errors=True,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    try:
+        client.execute()
+    except CellTimeoutError:
+        report.problems.append(
+            f"a cell ran longer than {timeout} s and was stopped (an infinite loop?); "
+            "the cells after it did not run"
+        )
+    except DeadKernelError:
+        report.problems.append("the kernel died while running the notebook (out of memory?)")
+    report.seconds = time.perf_counter() - started
+
+    for index in solution_cells(nb):
+        error = _error_text(nb.cells[index])
+        if error:
+            grade_id = nbgrader_meta(nb.cells[index]).get("grade_id", index)
+            report.problems.append(f"your code in cell '{grade_id}' raised {error}")
+    for test in tests:
+        cell = nb.cells[test.index]
+        ran = cell.get("execution_count") is not None or cell.get("outputs")
+        error = _error_text(cell) if ran else "did not run"
+        if error.startswith("NotImplementedError"):
+            error = "not implemented yet (remove `raise NotImplementedError()` and write your code)"
+        report.results.append(
+            FunctionResult(test.function, test.grade_id, test.points, 0.0 if error else test.points, error)
+        )
+    return report
+
+
+def format_report(report: CheckReport, width: int = 100) -> str:
+    name_width = max([len("function")] + [len(r.function) for r in report.results])
+    lines = [f"descentlab check: {report.notebook}", ""]
+    lines.append(f"  {'function':<{name_width}}  {'points':>7}  result")
+    for r in report.results:
+        points = f"{r.earned:g}/{r.points:g}"
+        verdict = "pass" if r.passed else "FAIL"
+        lines.append(f"  {r.function:<{name_width}}  {points:>7}  {verdict}")
+        if r.message:
+            room = max(40, width - 6)
+            message = r.message if len(r.message) <= room * 3 else r.message[: room * 3 - 3] + "..."
+            lines.append(f"      {message}")
+    lines.append("")
+    for problem in report.problems:
+        lines.append(f"  note: {problem}")
+    passed = sum(r.passed for r in report.results)
+    lines.append(
+        f"Visible tests: {report.score:g}/{report.max_score:g} points "
+        f"({passed} of {len(report.results)} functions pass) in {report.seconds:.1f} s."
+    )
+    lines.append(
+        "Hidden tests run only at grading: they try other shapes, seeds and edge cases, so "
+        "passing here is necessary, not sufficient."
+    )
+    return "\n".join(lines)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="run an exercise notebook's visible tests and print a score table",
+        description="Run every visible test of one exercise notebook in a fresh kernel and "
+        "print which functions pass, the failure messages and a score. Exit status: 0 when "
+        "every visible test passes, 1 when some fail, 2 when the notebook cannot be checked.",
+    )
+    parser.add_argument("notebook", type=Path, help="an exercise notebook (.ipynb)")
+    parser.add_argument("--timeout", type=int, default=120, help="seconds one cell may run (default 120)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.set_defaults(func=_main)
+
+
+def _main(args: argparse.Namespace) -> int:
+    report = run_check(args.notebook, timeout=args.timeout)
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(format_report(report))
+    return 0 if report.all_passed else 1

@@ -1,0 +1,133 @@
+"""Checks used by exercise test cells: type, then shape, then values, with messages that teach.
+
+Every check first converts what the learner returned with ``np.asarray(..., dtype=float)``
+so no returned object can pass by overloading ``==``; a value that cannot be converted
+fails with a message saying what came back.
+
+    expect_close("mse", got, 0.25, inputs="y_pred=[1, 2], y_true=[1.5, 2.5]")
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "as_float_array",
+    "expect_close",
+    "expect_shape",
+    "expect_raises",
+    "expect_true",
+    "relative_error",
+    "numerical_gradient",
+]
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def as_float_array(name: str, value: Any) -> np.ndarray:
+    """``value`` as a float ndarray, or an AssertionError naming ``name`` and what came back."""
+    if value is None:
+        raise AssertionError(
+            f"{name} returned None: did you forget a `return` statement?"
+        )
+    # Only plain data converts: a custom object cannot masquerade as an array.
+    if not isinstance(value, (int, float, np.number, np.ndarray, list, tuple, bool, np.bool_)):
+        raise AssertionError(
+            f"{name} should return a number or a numpy array, got {type(value).__name__}: "
+            f"{_describe(value)}"
+        )
+    try:
+        array = np.array(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(
+            f"{name} returned {_describe(value)}, which is not a number or an array of "
+            f"numbers ({exc})"
+        ) from None
+    return array
+
+
+def expect_shape(name: str, got: Any, shape: tuple[int, ...], inputs: str = "") -> np.ndarray:
+    array = as_float_array(name, got)
+    if array.shape != tuple(shape):
+        where = f" for {inputs}" if inputs else ""
+        raise AssertionError(
+            f"wrong shape from {name}{where}: got {array.shape}, expected {tuple(shape)}"
+        )
+    return array
+
+
+def expect_close(
+    name: str,
+    got: Any,
+    expected: Any,
+    *,
+    rtol: float = 1e-7,
+    atol: float = 1e-9,
+    inputs: str = "",
+    hint: str = "",
+) -> None:
+    """Fail unless ``got`` has ``expected``'s shape, is finite where it is, and is close."""
+    want = np.asarray(expected, dtype=float)
+    array = expect_shape(name, got, want.shape, inputs)
+    where = f" for {inputs}" if inputs else ""
+    if not np.array_equal(np.isfinite(array), np.isfinite(want)):
+        raise AssertionError(
+            f"{name}{where} returned non-finite values (nan or inf) where finite ones were "
+            f"expected: got {_describe(array)}. {hint}".rstrip()
+        )
+    if not np.allclose(array, want, rtol=rtol, atol=atol, equal_nan=True):
+        worst = np.unravel_index(np.argmax(np.abs(array - want)), array.shape) if array.shape else ()
+        detail = (
+            f"at index {tuple(int(i) for i in worst)}: got {array[worst]!r}, expected {want[worst]!r}"
+            if array.shape
+            else f"got {float(array)!r}, expected {float(want)!r}"
+        )
+        raise AssertionError(f"wrong value from {name}{where}: {detail}. {hint}".rstrip())
+
+
+def expect_true(condition: Any, message: str) -> None:
+    """Fail with ``message`` unless ``condition`` is a real boolean True."""
+    if not isinstance(condition, (bool, np.bool_)) or not bool(condition):
+        raise AssertionError(message)
+
+
+def expect_raises(name: str, exception: type[BaseException], call, *args, **kwargs) -> None:
+    """Fail unless ``call(*args, **kwargs)`` raises ``exception`` (NotImplementedError never counts)."""
+    try:
+        call(*args, **kwargs)
+    except NotImplementedError:
+        raise AssertionError(f"{name} is not implemented yet") from None
+    except exception:
+        return
+    except Exception as exc:  # noqa: BLE001 - the message reports what was raised instead
+        raise AssertionError(
+            f"{name} should raise {exception.__name__} here, but raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from None
+    raise AssertionError(f"{name} should raise {exception.__name__} here, but returned normally")
+
+
+def relative_error(a: Any, b: Any) -> float:
+    """``max |a-b| / max(1e-8, |a|+|b|)``, the course's measure for gradient checks."""
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def numerical_gradient(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Centred finite differences of the scalar function ``f`` at ``x`` (float64)."""
+    x = np.array(x, dtype=float)
+    grad = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        old = x[index]
+        x[index] = old + h
+        up = float(f(x.copy()))
+        x[index] = old - h
+        down = float(f(x.copy()))
+        x[index] = old
+        grad[index] = (up - down) / (2 * h)
+    return grad
