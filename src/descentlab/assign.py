@@ -45,6 +45,7 @@ def generate(
     source = course.solutions / assignment_id
     if not any(source.glob("*.ipynb")):
         raise CourseError(f"{source}: no source notebooks for assignment {assignment_id!r}")
+    course.autograder.mkdir(exist_ok=True)  # nbgrader's sqlite gradebook lives there
     args = ["generate_assignment", assignment_id, "--force"]
     if release_dir is not None:
         args.append(f"--CourseDirectory.release_directory={release_dir}")

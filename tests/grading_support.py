@@ -1,0 +1,111 @@
+"""Grade made-up submissions through real `nbgrader autograde`, for the tests.
+
+A submission starts as the generated learner copy of an assignment; each answer cell gets
+either the reference solution (default), the untouched stub (``STUB``) or replacement
+source. The course is copied to a temporary folder with its own gradebook, so tests never
+touch the repository's autograder/.
+
+    scores = autograde("01_objective_functions", {"mae": "def mae(a, b):\\n    return 0.0"}, tmp_path)
+    scores["test_mae"]  # (0.0, 2.0)
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from descentlab.assign import nbgrader_env
+
+REPO = Path(__file__).resolve().parents[1]
+STUB = object()  # marker: leave the learner's stub in place
+
+Scores = dict[str, tuple[float, float]]
+
+
+def make_course(tmp_path: Path, assignment_id: str) -> Path:
+    """A private copy of the course (config + one assignment's source) with its exercises generated."""
+    root = tmp_path / "course"
+    for folder in ("solutions", "autograder"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(REPO / "solutions" / assignment_id, root / "solutions" / assignment_id)
+    nbgrader(root, "generate_assignment", assignment_id, "--force")
+    return root
+
+
+def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"],
+        cwd=root, env=nbgrader_env(), capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stderr[-4000:]}")
+    return result
+
+
+def reference_sources(root: Path, assignment_id: str) -> dict[str, dict[str, str]]:
+    """notebook name -> {answer-cell grade_id: reference source}."""
+    found = {}
+    for path in sorted((root / "solutions" / assignment_id).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        found[path.stem] = {
+            c.metadata["nbgrader"]["grade_id"]: c.source
+            for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")
+        }
+    return found
+
+
+def write_submission(root: Path, assignment_id: str, student: str, replacements: dict) -> Path:
+    """Fill the learner copy's answer cells and place it in autograder/submitted/."""
+    references = reference_sources(root, assignment_id)
+    unknown = set(replacements) - {gid for cells in references.values() for gid in cells}
+    if unknown:
+        raise KeyError(f"no answer cells named {sorted(unknown)} in {assignment_id}")
+    target = root / "autograder" / "submitted" / student / assignment_id
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted((root / "exercises" / assignment_id).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if not meta.get("solution"):
+                continue
+            choice = replacements.get(meta["grade_id"], references[path.stem][meta["grade_id"]])
+            if choice is not STUB:
+                cell.source = choice
+        nbformat.write(nb, target / path.name)
+    return target
+
+
+def read_scores(root: Path, assignment_id: str, student: str) -> Scores:
+    scores: Scores = {}
+    with Gradebook("sqlite:///" + str(root / "autograder" / "gradebook.db")) as gradebook:
+        submission = gradebook.find_submission(assignment_id, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.max_score_gradecell is not None and grade.cell.max_score:
+                    scores[grade.name] = (float(grade.score), float(grade.max_score))
+    return scores
+
+
+def autograde_many(assignment_id: str, submissions: dict[str, dict], tmp_path: Path) -> dict[str, Scores]:
+    """Grade several made-up submissions in one nbgrader run: {student: replacements}."""
+    root = make_course(tmp_path, assignment_id)
+    for student, replacements in submissions.items():
+        write_submission(root, assignment_id, student, replacements)
+    nbgrader(root, "autograde", assignment_id, "--force")
+    return {student: read_scores(root, assignment_id, student) for student in submissions}
+
+
+def autograde(assignment_id: str, replacements: dict, tmp_path: Path) -> Scores:
+    """Grade one made-up submission; returns {test grade_id: (score, max_score)}."""
+    return autograde_many(assignment_id, {"learner": replacements}, tmp_path)["learner"]
+
+
+def stub_everything(assignment_id: str) -> dict:
+    """Replacements that leave every answer cell as the learner received it."""
+    return {gid: STUB for cells in reference_sources(REPO, assignment_id).values() for gid in cells}
