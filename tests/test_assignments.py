@@ -1,0 +1,134 @@
+"""Every assignment in solutions/ through the whole pipeline, with real nbgrader.
+
+Parametrized over the assignments present, so a new assignment is covered as soon as its
+source notebook lands: the learner copy is what nbgrader generates, nothing secret leaks,
+the reference scores full marks, the stub scores zero, and a single wrong function loses
+exactly its own points.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from grading_support import STUB, autograde_many, reference_sources, stub_everything
+
+from descentlab.assign import generate
+from descentlab.course import find_course
+from descentlab.nbcells import MARKERS, graded_cells, is_clean, nbgrader_meta
+
+COURSE = find_course(Path(__file__).resolve().parents[1])
+ASSIGNMENTS = COURSE.assignment_ids()
+
+SECRET_BLOCK = re.compile(
+    r"### BEGIN (SOLUTION|HIDDEN TESTS)[^\n]*\n(.*?)^[ \t]*### END \1", re.S | re.M
+)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
+
+def secret_blocks(assignment_id: str) -> list[str]:
+    """Every reference-solution and hidden-test block of an assignment, whitespace-normalised."""
+    blocks = []
+    for path in sorted((COURSE.solutions / assignment_id).glob("*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            blocks += [_normalise(m.group(2)) for m in SECRET_BLOCK.finditer(cell.source)]
+    return [b for b in blocks if b]
+
+
+def learner_notebooks() -> list[Path]:
+    return sorted(COURSE.exercises.rglob("*.ipynb")) + sorted(COURSE.lessons.rglob("*.ipynb"))
+
+
+def test_assignments_found():
+    assert "01_objective_functions" in ASSIGNMENTS, f"no assignments found under {COURSE.solutions}"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_exercises_are_what_nbgrader_generates(assignment_id, tmp_path):
+    fresh = generate(COURSE, assignment_id, release_dir=tmp_path / "release",
+                     db_url=f"sqlite:///{tmp_path / 'gradebook.db'}")
+    committed = COURSE.exercises / assignment_id
+    names = sorted(p.name for p in fresh.glob("*.ipynb"))
+    assert names == sorted(p.name for p in committed.glob("*.ipynb")), (
+        f"exercises/{assignment_id} holds other notebooks than nbgrader generates: run "
+        f"`descentlab assign {assignment_id}`"
+    )
+    for name in names:
+        want = nbformat.read(fresh / name, as_version=4)
+        got = nbformat.read(committed / name, as_version=4)
+        want_cells = [(c.cell_type, c.source, nbgrader_meta(c)) for c in want.cells]
+        got_cells = [(c.cell_type, c.source, nbgrader_meta(c)) for c in got.cells]
+        assert got_cells == want_cells, (
+            f"exercises/{assignment_id}/{name} differs from what nbgrader generates from "
+            f"solutions/: run `descentlab assign {assignment_id}` (never edit exercises/ by hand)"
+        )
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_every_answer_cell_has_a_test_cell(assignment_id):
+    for path in sorted((COURSE.solutions / assignment_id).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        tests = {t.grade_id for t in graded_cells(nb)}
+        answers = reference_sources(COURSE.root, assignment_id)[path.stem]
+        assert len(answers) >= 4, f"{path}: only {len(answers)} graded functions"
+        missing = [gid for gid in answers if f"test_{gid}" not in tests]
+        assert not missing, f"{path}: answer cells without a test_<name> cell: {missing}"
+        for cell in nb.cells:
+            if nbgrader_meta(cell).get("grade"):
+                assert "### BEGIN HIDDEN TESTS" in cell.source, (
+                    f"{path}: test cell {nbgrader_meta(cell)['grade_id']} has no hidden tests"
+                )
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_no_secret_text_in_learner_material(assignment_id):
+    blocks = secret_blocks(assignment_id)
+    assert blocks, f"{assignment_id}: found no solution or hidden-test blocks to look for"
+    for path in learner_notebooks():
+        text = _normalise(" ".join(c.source for c in nbformat.read(path, as_version=4).cells))
+        for marker in MARKERS:
+            assert marker not in text, f"{path} contains the marker {marker!r}"
+        for block in blocks:
+            assert block not in text, f"{path} contains a reference or hidden-test block: {block[:80]!r}"
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_nbgrader_scores_reference_stub_and_one_wrong_function(assignment_id, tmp_path):
+    """Real `nbgrader autograde`: reference = full marks, stub = 0, one stubbed function
+    loses exactly its own points (the last one, which no other function calls)."""
+    last = list(reference_sources(COURSE.root, assignment_id).values())[-1]
+    last_answer = list(last)[-1]
+    scores = autograde_many(
+        assignment_id,
+        {
+            "reference": {},
+            "stub": stub_everything(assignment_id),
+            "one_missing": {last_answer: STUB},
+        },
+        tmp_path,
+    )
+    reference, stub, one_missing = scores["reference"], scores["stub"], scores["one_missing"]
+    assert reference and all(got == full for got, full in reference.values()), (
+        f"the reference solution of {assignment_id} does not score full marks: {reference}"
+    )
+    assert all(got == 0 for got, _ in stub.values()), f"the untouched exercise scores points: {stub}"
+    lost = {gid for gid, (got, full) in one_missing.items() if got != full}
+    assert lost == {f"test_{last_answer}"}, (
+        f"stubbing only {last_answer} should lose exactly test_{last_answer}; lost {sorted(lost)}"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(COURSE.lessons.rglob("*.ipynb")) + sorted(COURSE.solutions.rglob("*.ipynb"))
+    + sorted(COURSE.exercises.rglob("*.ipynb")),
+    ids=lambda p: p.relative_to(COURSE.root).as_posix(),
+)
+def test_notebooks_are_valid_and_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert is_clean(nb), f"{path} has outputs or execution counts: clear them before committing"
