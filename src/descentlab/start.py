@@ -118,7 +118,8 @@ def register(subparsers) -> None:
     )
     parser.add_argument("dir", nargs="?", type=Path, default=Path("descentlab-course"))
     parser.add_argument("--no-lab", action="store_true", help="only copy; do not start JupyterLab")
-    parser.add_argument("lab_args", nargs=argparse.REMAINDER, help="after --: arguments for jupyter lab")
+    parser.add_argument("--port", type=int, default=None, help="port for JupyterLab (default: its own choice)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     parser.set_defaults(func=_main)
 
 
@@ -129,7 +130,9 @@ def _main(args: argparse.Namespace) -> int:
     print(f"workspace: {target}\n{report.format()}")
     if args.no_lab:
         return 0
-    extra = [a for a in args.lab_args if a != "--"]
+    extra = [f"--ServerApp.port={args.port}"] if args.port else []
+    if args.no_browser:
+        extra.append("--no-browser")
     command = lab_command(target, extra)
     os.chdir(target)
     os.execv(command[0], command)
