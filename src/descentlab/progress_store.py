@@ -130,14 +130,14 @@ class ProgressStore:
     def _read(self) -> dict:
         """The file's content; missing -> empty; corrupt -> moved aside, empty, noted."""
         try:
-            raw = self.path.read_text(encoding="utf-8")
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return empty_progress()
         except OSError as exc:
             self._note(f"Could not read your progress file {self.path} ({exc}); starting fresh for now.")
             return empty_progress()
         try:
-            data = json.loads(raw)
+            data = json.loads(raw.decode("utf-8"))
             problem = _shape_problem(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             data, problem = None, f"not valid JSON ({exc})"
