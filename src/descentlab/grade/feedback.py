@@ -1,0 +1,70 @@
+"""The learner's feedback page: which tests passed, their messages, and what went wrong.
+
+It shows test names, points and the failure message each test itself wrote; never a test
+cell's source (the hidden tests) nor the reference solution.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+.pass { color: #17692a; } .fail { color: #a11; }
+.msg { font-family: ui-monospace, monospace; white-space: pre-wrap; font-size: .9rem; }
+.status { padding: .6rem; background: #fff4e5; border-left: 4px solid #e69500; }
+"""
+
+
+def render(result: dict, notebook_name: str) -> str:
+    e = html.escape
+    notebook = result["notebooks"][notebook_name]
+    score = sum(t["score"] for t in notebook["tests"])
+    total = sum(t["points"] for t in notebook["tests"])
+    rows = []
+    for test in notebook["tests"]:
+        passed = test["score"] >= test["points"]
+        mark = '<span class="pass">passed</span>' if passed else '<span class="fail">failed</span>'
+        function = test["grade_id"][5:] if test["grade_id"].startswith("test_") else test["grade_id"]
+        rows.append(
+            f"<tr><td>{e(function)}</td><td>{e(test['grade_id'])}</td><td>{mark}</td>"
+            f"<td>{test['score']:g} / {test['points']:g}</td><td class=\"msg\">{e(test.get('error', ''))}</td></tr>"
+        )
+    notes = []
+    if notebook.get("invalid"):
+        notes.append(notebook["invalid"])
+    notes += notebook.get("notes", []) + notebook.get("answer_errors", [])
+    status = result["status"]
+    banner = ""
+    if status != "graded" or notes:
+        items = "".join(f"<li class=\"msg\">{e(n)}</li>" for n in notes)
+        extra = "".join(f"<li class=\"msg\">{e(m)}</li>" for m in result.get("messages", []) if m not in notes)
+        banner = f'<div class="status"><strong>Status: {e(status)}</strong><ul>{items}{extra}</ul></div>'
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{e(result['assignment'])}: feedback for {e(result['student'])}</title><style>{_STYLE}</style></head>
+<body>
+<h1>{e(result['assignment'])} &mdash; {e(notebook_name)}</h1>
+<p>Student: <strong>{e(result['student'])}</strong>. Score: <strong>{score:g} / {total:g}</strong>.</p>
+{banner}
+<table><thead><tr><th>function</th><th>test</th><th>result</th><th>points</th><th>message</th></tr></thead>
+<tbody>{''.join(rows)}</tbody></table>
+<p>Each test also ran hidden checks (other shapes, seeds and edge cases); a failed test's message
+says which input went wrong. Run <code>descentlab check</code> on your notebook to see the visible tests.</p>
+</body></html>
+"""
+
+
+def write_feedback(result: dict, folder: Path) -> list[Path]:
+    """One HTML page per notebook in ``folder`` (feedback/<student>/<ID>/), written atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in result["notebooks"]:
+        path = folder / f"{name}.html"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(render(result, name), encoding="utf-8")
+        tmp.replace(path)
+        written.append(path)
+    return written

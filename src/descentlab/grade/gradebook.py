@@ -1,0 +1,142 @@
+"""nbgrader's gradebook, written the way `nbgrader autograde` writes it, and its CSV export.
+
+Only the grader's main process calls these functions (workers return data), so one
+process owns the database connection; any SQLAlchemy URL nbgrader accepts works.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..course import Course, CourseError
+
+
+@dataclass
+class CourseSettings:
+    db_url: str
+    course_id: str
+    submitted: Path
+    feedback: Path
+
+
+def course_settings(course: Course) -> CourseSettings:
+    """The directories and gradebook URL from the course's nbgrader_config.py."""
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config_file = course.root / "nbgrader_config.py"
+    try:
+        config = PyFileConfigLoader(config_file.name, path=str(course.root)).load_config()
+    except Exception as exc:  # noqa: BLE001 - report any config error with its file
+        raise CourseError(f"{config_file}: cannot load the nbgrader configuration: {exc}") from None
+    directory = config.get("CourseDirectory", {})
+    root = Path(directory.get("root", course.root))
+
+    def folder(key: str, default: str) -> Path:
+        value = Path(directory.get(key, default))
+        return value if value.is_absolute() else root / value
+
+    return CourseSettings(
+        db_url=directory.get("db_url", "sqlite:///" + str(root / "gradebook.db")),
+        course_id=directory.get("course_id", "default_course") or "default_course",
+        submitted=folder("submitted_directory", "submitted"),
+        feedback=folder("feedback_directory", "feedback"),
+    )
+
+
+def open_gradebook(db_url: str, course_id: str):
+    from nbgrader.api import Gradebook
+
+    try:
+        return Gradebook(db_url, course_id)
+    except Exception as exc:  # noqa: BLE001 - a bad URL or an unreachable server
+        raise CourseError(f"cannot open the gradebook {db_url}: {exc}") from None
+
+
+def _expected_cells(source_notebooks: dict[str, dict]) -> dict[str, dict[str, float]]:
+    cells: dict[str, dict[str, float]] = {}
+    for name, nb in source_notebooks.items():
+        cells[name] = {}
+        for cell in nb["cells"]:
+            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
+            if meta.get("grade"):
+                cells[name][meta["grade_id"]] = float(meta.get("points", 0))
+    return cells
+
+
+def is_registered(gradebook, assignment_id: str, source_notebooks: dict[str, dict]) -> bool:
+    from nbgrader.api import MissingEntry
+
+    try:
+        assignment = gradebook.find_assignment(assignment_id)
+    except MissingEntry:
+        return False
+    found = {nb.name: {c.name: float(c.max_score) for c in nb.grade_cells} for nb in assignment.notebooks}
+    return found == _expected_cells(source_notebooks)
+
+
+def register_assignment(course: Course, assignment_id: str, db_url: str) -> None:
+    """Put the assignment's cells in the gradebook through nbgrader generate_assignment (into
+    a temporary release folder, so the committed exercises/ are not touched)."""
+    from ..assign import generate
+
+    with tempfile.TemporaryDirectory(prefix="descentlab-release-") as release:
+        generate(course, assignment_id, release_dir=Path(release), db_url=db_url)
+
+
+def record(gradebook, result: dict, timestamp: str | None) -> None:
+    """Write one submission's verdict like nbgrader autograde: the student, the submission
+    (with its timestamp.txt), auto_score per grade cell, "No response." comments."""
+    import warnings
+
+    with warnings.catch_warnings():
+        # nbgrader's own add_submission trips SQLAlchemy autoflush warnings; they are harmless.
+        warnings.simplefilter("ignore")
+        _record(gradebook, result, timestamp)
+
+
+def _record(gradebook, result: dict, timestamp: str | None) -> None:
+    assignment_id, student = result["assignment"], result["student"]
+    gradebook.update_or_create_student(student)
+    if timestamp:
+        gradebook.update_or_create_submission(assignment_id, student, timestamp=timestamp)
+    else:
+        gradebook.update_or_create_submission(assignment_id, student)
+    for name, notebook in result["notebooks"].items():
+        for test in notebook["tests"]:
+            grade = gradebook.find_grade(test["grade_id"], name, assignment_id, student)
+            grade.auto_score = float(test["score"])
+            grade.needs_manual_grade = grade.manual_score is not None
+        unchanged = set(notebook.get("unchanged_answers", []))
+        for answer in notebook.get("answer_ids", []):
+            try:
+                comment = gradebook.find_comment(answer, name, assignment_id, student)
+            except Exception:  # noqa: BLE001 - a cell the gradebook does not know
+                continue
+            comment.auto_comment = "No response." if answer in unchanged else None
+    gradebook.db.commit()
+
+
+def export_csv(gradebook, path: Path) -> None:
+    """The grades CSV exactly as `nbgrader export` writes it (nbgrader's own exporter)."""
+    from nbgrader.plugins.export import CsvExportPlugin
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    CsvExportPlugin(to=str(tmp)).export(gradebook)
+    tmp.replace(path)
+
+
+def load_sources(course: Course, assignment_id: str) -> dict[str, str]:
+    """Notebook name -> the source notebook's text, from solutions/<ID>/."""
+    folder = course.solutions / assignment_id
+    sources = {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.ipynb"))}
+    if not sources:
+        raise CourseError(f"{folder}: no source notebooks for assignment {assignment_id!r}")
+    for name, text in sources.items():
+        try:
+            json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CourseError(f"{folder / name}.ipynb: invalid JSON at line {exc.lineno}") from None
+    return sources

@@ -1,0 +1,488 @@
+"""The judge: runs the course's own test cells, outside the sandbox, against proxies.
+
+For one learner notebook the judge
+1. builds the program from the trusted SOURCE notebook in solutions/ (setup cells, test
+   cells with their hidden tests) and only the learner's answer cells (matched by grade_id)
+   plus any cells the learner added;
+2. starts a fresh sandboxed runner and sends it the learner's files, then, cell by cell in
+   notebook order, the setup and answer cells to execute there;
+3. executes each test cell itself, in a fresh namespace where the setup cell ran from the
+   source and every learner function is a ``Proxy``: calling it sends the plain-data
+   arguments to the sandbox and returns the plain-data result (or re-raises the learner's
+   exception). The score of a test cell is nbgrader's rule on the outcome: an error scores
+   0, a numeric last expression is partial credit, otherwise full points.
+
+No learner code ever runs in the judge's process, and nothing the sandbox sends can be more
+than plain data, so no learner code can decide a verdict.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import io
+import math
+import os
+import sys
+import time
+import traceback
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .program import Cell, build_program
+from .sandbox import Limits, sandbox_uid, start_runner
+from .wire import Channel, ChannelClosed, ChannelTimeout, NotPlainData, WireError, decode, describe_type, encode
+
+MAX_RESTARTS = 3
+START_TIMEOUT = 60.0
+
+
+class SandboxLost(Exception):
+    """The learner's process died, timed out or broke the protocol during this call."""
+
+
+class LearnerError(Exception):
+    """An exception raised by learner code whose type is not a builtin one."""
+
+
+@dataclass
+class Event:
+    kind: str  # "timeout" | "crash" | "resource"
+    message: str
+
+
+def _exception_from(reply: dict) -> Exception:
+    """Rebuild the learner's exception as the same builtin type (NotImplementedError stays
+    NotImplementedError) or as a LearnerError naming the original type."""
+    name = str(reply.get("type", "Exception"))
+    message = str(reply.get("message", ""))
+    module = str(reply.get("module", ""))
+    kind = getattr(builtins, name, None) if module == "builtins" else None
+    if module.startswith("numpy"):
+        import numpy.linalg
+
+        kind = {"LinAlgError": numpy.linalg.LinAlgError}.get(name)
+    if isinstance(kind, type) and issubclass(kind, Exception) and not issubclass(kind, (SandboxLost,)):
+        try:
+            return kind(message)
+        except Exception:  # noqa: BLE001 - exceptions with special signatures
+            pass
+    label = name if module in ("", "builtins", "__main__") else f"{module}.{name}"
+    return LearnerError(f"{label}: {message}")
+
+
+class Session:
+    """One sandboxed runner process and the channel to it."""
+
+    def __init__(self, judge: "Judge"):
+        self.judge = judge
+        limits = judge.limits
+        limits.uid = sandbox_uid()
+        self.process = start_runner(judge.mode, limits, judge.protected, workdir=judge.fallback_workdir)
+        self.channel = Channel(self.process.stdout.fileno(), self.process.stdin.fileno())
+        os.set_blocking(self.process.stdout.fileno(), False)
+        self.next_id = 0
+        self.alive = True
+        hello = self.channel.recv(time.monotonic() + START_TIMEOUT)
+        if hello.get("op") != "ready":
+            raise WireError("the runner did not start")
+
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send ``message`` and serve callbacks until its answer arrives."""
+        self.next_id += 1
+        ident = self.next_id
+        message["id"] = ident
+        deadline = time.monotonic() + max(0.0, timeout)
+        try:
+            self.channel.send(message)
+            while True:
+                reply = self.channel.recv(deadline)
+                if reply.get("op") == "callback":
+                    self.serve_callback(reply)
+                    continue
+                if reply.get("id") != ident:
+                    raise WireError("an answer to a question that was not asked")
+                return reply
+        except ChannelTimeout:
+            self.kill()
+            raise
+        except (ChannelClosed, WireError, OSError):
+            self.kill()
+            raise
+
+    def serve_callback(self, message: dict) -> None:
+        ident = message.get("id")
+        try:
+            function = self.judge.callbacks[message["cb"]]
+            args = decode(message.get("args"))
+            kwargs = decode(message.get("kwargs"))
+            if type(args) is not tuple or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
+                raise WireError("bad callback arguments")
+        except (KeyError, TypeError, WireError) as exc:
+            raise WireError(f"bad callback request: {exc}") from None
+        try:
+            value = function(*args, **kwargs)
+            reply = {"op": "return", "id": ident, "value": encode(value, self.judge.handle)}
+        except SandboxLost:
+            raise
+        except Exception as exc:  # noqa: BLE001 - passed back to the learner's code
+            reply = {"op": "raise", "id": ident, "type": type(exc).__name__, "message": str(exc)[:2000]}
+        self.channel.send(reply)
+
+    def kill(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        if self.alive:
+            try:
+                self.channel.send({"op": "exit"})
+            except (WireError, OSError):
+                pass
+            try:
+                self.process.wait(timeout=2)
+            except Exception:  # noqa: BLE001
+                pass
+            self.kill()
+
+    def exit_description(self) -> str:
+        code = self.process.poll()
+        if code is None:
+            return "stopped"
+        if code < 0:
+            import signal
+
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exited with status {code}"
+
+
+class Proxy:
+    """Stands in the judge's namespace for a learner function that lives in the sandbox."""
+
+    __slots__ = ("_judge", "_name", "__name__", "__qualname__")
+
+    def __init__(self, judge: "Judge", name: str):
+        self._judge = judge
+        self._name = name
+        self.__name__ = name
+        self.__qualname__ = name
+
+    def __call__(self, *args, **kwargs):
+        return self._judge.call(self._name, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<learner function {self._name}>"
+
+
+@dataclass
+class CellVerdict:
+    grade_id: str
+    points: float
+    score: float
+    error: str = ""
+
+
+@dataclass
+class NotebookVerdict:
+    name: str
+    tests: list[CellVerdict] = field(default_factory=list)
+    answer_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    unchanged_answers: list[str] = field(default_factory=list)
+    answer_ids: list[str] = field(default_factory=list)
+
+
+def nbgrader_score(points: float, error: BaseException | None, last_value: Any) -> float:
+    """nbgrader's determine_grade on the cell's outcome: an error scores 0; a last
+    expression whose text is a number from 0 to the points is partial credit; anything
+    else scores full points."""
+    if error is not None:
+        return 0.0
+    if last_value is None:
+        return points
+    try:
+        value = float(repr(last_value))
+    except (ValueError, TypeError):
+        return points
+    if value >= 0.0:
+        return min(value, points)
+    return points
+
+
+class Judge:
+    def __init__(self, mode: str, limits: Limits, protected: list[Path], call_timeout: float,
+                 deadline: float, fallback_workdir: str | None = None):
+        self.mode = mode
+        self.limits = limits
+        self.protected = protected
+        self.call_timeout = call_timeout
+        self.deadline = deadline
+        self.fallback_workdir = fallback_workdir
+        self.session: Session | None = None
+        self.callbacks: dict[int, Any] = {}
+        self.restarts = 0
+        self.events: list[Event] = []
+        self.files: list[tuple[str, bytes]] = []
+        self.ran: list[Cell] = []  # learner-side cells run so far (replayed after a restart)
+        self.poison: set[str] = set()  # labels of cells that killed the sandbox
+        self.current = ""
+
+    # -- arguments ------------------------------------------------------------------
+    def handle(self, value: Any) -> dict:
+        """How a non-data argument crosses: a proxy by name, any other callable as a
+        callback that runs here."""
+        if isinstance(value, Proxy):
+            return {"$": "fn", "name": value._name}
+        if callable(value):
+            ident = len(self.callbacks) + 1
+            self.callbacks[ident] = value
+            return {"$": "cb", "id": ident}
+        raise NotPlainData(f"{describe_type(value)} is not plain data")
+
+    def timeout_left(self) -> float:
+        return min(self.call_timeout, self.deadline - time.monotonic())
+
+    # -- the sandbox ------------------------------------------------------------------
+    def ensure_session(self) -> Session:
+        if self.session is not None and self.session.alive:
+            return self.session
+        if self.session is not None:
+            self.restarts += 1
+            if self.restarts > MAX_RESTARTS:
+                raise SandboxLost(f"the learner's process failed {MAX_RESTARTS + 1} times; remaining tests not run")
+        if self.deadline - time.monotonic() <= 0:
+            raise SandboxLost("the time for this submission ran out")
+        self.session = Session(self)
+        self.session.request({"op": "files", "files": [[p, encode(b)] for p, b in self.files]}, START_TIMEOUT)
+        for cell in self.ran:
+            if cell.label not in self.poison:
+                self._run_cell(cell, replay=True)
+        return self.session
+
+    def _lost(self, session: Session, what: str, exc: Exception, label: str | None) -> SandboxLost:
+        if isinstance(exc, ChannelTimeout):
+            limit = self.timeout_left()
+            message = (f"{what} did not finish within {self.call_timeout:g} s (an infinite loop?); "
+                       "it was stopped") if limit > 0 else f"{what}: the time for this submission ran out"
+            self.events.append(Event("timeout", message))
+        else:
+            message = f"{what}: the learner's process {session.exit_description()}"
+            if isinstance(exc, WireError) and not isinstance(exc, ChannelClosed):
+                message += f" (protocol error: {exc})"
+            elif session.process.returncode in (-9, -24):
+                message += f" (over a limit: CPU time {self.limits.cpu_seconds} s or memory {self.limits.memory_mb} MB?)"
+            self.events.append(Event("crash", message))
+        if label is not None:
+            self.poison.add(label)
+        return SandboxLost(message)
+
+    def _run_cell(self, cell: Cell, replay: bool = False) -> dict | None:
+        session = self.session
+        try:
+            reply = session.request({"op": "run", "label": cell.label, "source": cell.source}, self.timeout_left())
+        except (ChannelTimeout, ChannelClosed, WireError, OSError) as exc:
+            raise self._lost(session, f"cell '{cell.label}'", exc, cell.label) from None
+        if reply.get("op") != "ran":
+            session.kill()
+            raise self._lost(session, f"cell '{cell.label}'", WireError("unexpected answer"), cell.label)
+        return reply
+
+    def run_cell(self, cell: Cell, ns: dict, trusted: set[str], verdict: NotebookVerdict) -> None:
+        """Run a setup/answer cell in the sandbox and refresh the proxies in ``ns``."""
+        try:
+            self.ensure_session()
+            reply = self._run_cell(cell)
+        except SandboxLost as exc:
+            self.ran.append(cell)
+            verdict.answer_errors.append(f"cell '{cell.label}': {exc}")
+            return
+        self.ran.append(cell)
+        error = reply.get("error")
+        if isinstance(error, dict):
+            text = f"{error.get('type')}: {error.get('message')}"
+            if error.get("resource"):
+                self.events.append(Event("resource", f"cell '{cell.label}' hit the {error['resource']} limit ({text})"))
+            if cell.kind == "answer" or cell.kind == "added":
+                verdict.answer_errors.append(f"cell '{cell.label}' raised {text}")
+            else:
+                verdict.answer_errors.append(f"read-only cell '{cell.label}' raised {text} in your notebook's context")
+        if reply.get("output_dropped"):
+            verdict.notes.append(
+                f"cell '{cell.label}' printed more than {self.limits.output_chars} characters; the rest was discarded")
+        self.refresh(ns, trusted, reply)
+
+    def refresh(self, ns: dict, trusted: set[str], reply: dict) -> None:
+        functions = reply.get("functions")
+        data = reply.get("data")
+        if not isinstance(functions, list) or not isinstance(data, dict):
+            return
+        allowed = lambda n: (isinstance(n, str) and n.isidentifier() and not n.startswith("_")  # noqa: E731
+                             and n not in trusted and not hasattr(builtins, n))
+        for name in [n for n, v in ns.items() if isinstance(v, Proxy) or n in self.data_names]:
+            if name not in functions and name not in data:
+                del ns[name]
+        for name in functions:
+            if allowed(name):
+                ns[name] = Proxy(self, name)
+        for name, tree in data.items():
+            if allowed(name):
+                try:
+                    ns[name] = decode(tree)
+                    self.data_names.add(name)
+                except WireError:
+                    continue
+
+    data_names: set[str]
+
+    def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+        try:
+            encoded_args = encode(tuple(args), self.handle)
+            encoded_kwargs = encode(dict(kwargs), self.handle)
+        except NotPlainData as exc:
+            raise TypeError(f"cannot pass {exc} to {name} in the sandbox") from None
+        session = self.ensure_session()
+        if self.timeout_left() <= 0:
+            self.events.append(Event("timeout", f"{name}(): the time for this submission ran out"))
+            raise SandboxLost("the time for this submission ran out")
+        try:
+            reply = session.request(
+                {"op": "call", "name": name, "args": encoded_args, "kwargs": encoded_kwargs}, self.timeout_left())
+        except (ChannelTimeout, ChannelClosed, WireError, OSError) as exc:
+            raise self._lost(session, f"{name}()", exc, None) from None
+        if reply.get("op") == "return":
+            try:
+                value = decode(reply.get("value"))
+                self._write_back(args, kwargs, reply.get("mutated"))
+            except WireError as exc:
+                session.kill()
+                raise self._lost(session, f"{name}()", exc, None) from None
+            return value
+        if reply.get("op") == "raise":
+            if reply.get("resource"):
+                self.events.append(Event(
+                    "resource", f"{name}() hit the {reply['resource']} limit "
+                    f"({reply.get('type')}: {str(reply.get('message'))[:200]})"))
+            raise _exception_from(reply)
+        session.kill()
+        raise self._lost(session, f"{name}()", WireError("unexpected answer"), None)
+
+    @staticmethod
+    def _write_back(args: tuple, kwargs: dict, mutated: Any) -> None:
+        """Make a learner's in-place change to an argument visible to the test, as it would
+        be in one kernel (tests check that inputs are left alone)."""
+        if not mutated:
+            return
+        if type(mutated) is not list:
+            raise WireError("bad mutation list")
+        for item in mutated:
+            if type(item) is not list or len(item) != 2:
+                raise WireError("bad mutation entry")
+            key, tree = item
+            if type(key) is int and 0 <= key < len(args):
+                original = args[key]
+            elif type(key) is str and key in kwargs:
+                original = kwargs[key]
+            else:
+                raise WireError("bad mutation key")
+            new = decode(tree)
+            if isinstance(original, np.ndarray) and isinstance(new, np.ndarray):
+                if original.shape == new.shape and original.flags.writeable:
+                    np.copyto(original, new, casting="unsafe")
+            elif type(original) is list and type(new) is list:
+                original[:] = new
+            elif type(original) is dict and type(new) is dict:
+                original.clear()
+                original.update(new)
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+
+
+# -- trusted cells -------------------------------------------------------------------
+
+def _compile_trusted(source: str, label: str):
+    """Compile a course cell (setup or test), keeping its last expression apart so its value
+    can be scored like nbgrader's execute_result."""
+    try:
+        tree = ast.parse(source, filename=f"<{label}>")
+    except SyntaxError:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        source = TransformerManager().transform_cell(source)
+        tree = ast.parse(source, filename=f"<{label}>")
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    body = compile(tree, f"<{label}>", "exec")
+    return body, (compile(last, f"<{label}>", "eval") if last is not None else None)
+
+
+def run_trusted(source: str, label: str, ns: dict) -> tuple[BaseException | None, Any]:
+    body, last = _compile_trusted(source, label)
+    sink = io.StringIO()
+    try:
+        with redirect_stdout(sink), redirect_stderr(sink):
+            exec(body, ns)  # noqa: S102 - course code from solutions/, the trusted side
+            value = eval(last, ns) if last is not None else None  # noqa: S307
+    except Exception as exc:  # noqa: BLE001 - a failing test is an outcome, not an error
+        return exc, None
+    return None, value
+
+
+def error_text(exc: BaseException) -> str:
+    if isinstance(exc, NotImplementedError):
+        return "NotImplementedError: not implemented yet (remove `raise NotImplementedError()` and write your code)"
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def judge_notebook(source_nb: dict, submission_nb: dict, name: str, files: list[tuple[str, bytes]],
+                   mode: str, limits: Limits, protected: list[Path], call_timeout: float,
+                   deadline: float, fallback_workdir: str | None = None) -> NotebookVerdict:
+    program, notes = build_program(source_nb, submission_nb)
+    verdict = NotebookVerdict(name=name, notes=list(notes))
+    verdict.unchanged_answers = [c.label for c in program if c.kind == "answer" and c.unchanged]
+    verdict.answer_ids = [c.label for c in program if c.kind == "answer"]
+    judge = Judge(mode, limits, protected, call_timeout, deadline, fallback_workdir)
+    judge.data_names = set()
+    judge.files = files
+    ns: dict = {"__name__": "__main__", "__builtins__": builtins}
+    ns["display"] = lambda *a, **k: None
+    trusted: set[str] = {"display"}
+    try:
+        for cell in program:
+            if cell.kind == "setup":
+                error, _ = run_trusted(cell.source, cell.label, ns)
+                if error is not None:
+                    raise RuntimeError(f"the course's own cell '{cell.label}' failed in the judge: {error_text(error)}")
+                trusted |= {n for n in ns if not n.startswith("__")}
+                judge.run_cell(cell, ns, trusted, verdict)
+            elif cell.kind in ("answer", "added"):
+                judge.run_cell(cell, ns, trusted, verdict)
+            elif cell.kind == "test":
+                error, value = run_trusted(cell.source, cell.label, ns)
+                score = nbgrader_score(cell.points, error, value)
+                verdict.tests.append(CellVerdict(cell.label, cell.points, score, error_text(error) if error else ""))
+    finally:
+        judge.close()
+    verdict.events = judge.events
+    return verdict

@@ -1,0 +1,201 @@
+"""Start the runner in a bubblewrap sandbox, one fresh process per learner notebook.
+
+What the sandboxed process sees and may do:
+- no network, no IPC, its own pid namespace (``--unshare-all`` minus the user namespace
+  when we are root, see below), a new session (no terminal injection), and it dies with
+  its parent (``--die-with-parent``);
+- read-only: /usr, the Python installation and the directories on ``sys.path`` (the venv
+  and the descentlab package, which holds no solutions); never the course root, its
+  solutions/, the gradebook, other learners' folders or the instructor's home;
+- writable: a size-limited tmpfs home (its own copy of its files, sent over the wire) and
+  a size-limited tmpfs /tmp;
+- rlimits on address space, CPU time, processes and file size, set by the runner before
+  any learner code runs.
+
+RLIMIT_NPROC does not bind uid 0 of the host, so when the grader runs as root the runner
+(given CAP_SETUID/CAP_SETGID only for that) switches to a uid of its own first; as an
+ordinary user bwrap makes a user namespace and the limit counts inside it.
+
+Where bubblewrap is missing or cannot start (no user namespaces), ``mode="none"`` runs the
+runner as a plain child with the same rlimits but no confinement; the caller warns loudly.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+HOME = "/home/learner"
+
+
+@dataclass
+class Limits:
+    memory_mb: int = 1024
+    cpu_seconds: int = 120
+    nproc: int = 64
+    fsize_mb: int = 32
+    tmpfs_mb: int = 64
+    output_chars: int = 20000
+    uid: int = 0  # 0: do not switch (set per sandbox when running as root)
+
+    def runner_args(self) -> str:
+        import json
+
+        data = asdict(self)
+        data["workdir"] = HOME
+        return json.dumps(data)
+
+
+def _mount_sources(protected: list[Path]) -> list[str]:
+    """Read-only directories the runner needs: the Python installation and sys.path."""
+    roots: list[str] = []
+    candidates = [sys.base_prefix, sys.prefix, sys.exec_prefix]
+    candidates += [p for p in sys.path if p and os.path.isdir(p)]
+    import descentlab
+
+    candidates.append(str(Path(descentlab.__file__).resolve().parent.parent))
+    for candidate in candidates:
+        path = Path(candidate).resolve()
+        if not path.is_dir() or str(path) in ("/", "/usr") or str(path).startswith("/usr/"):
+            continue
+        if any(path == p or p.is_relative_to(path) for p in protected):
+            continue  # never mount a folder that contains the course's secrets
+        roots.append(str(path))
+    # Keep only the outermost of nested folders.
+    roots = sorted(set(roots))
+    outer: list[str] = []
+    for root in roots:
+        if not any(root.startswith(o + "/") for o in outer):
+            outer.append(root)
+    return outer
+
+
+def _python_executable() -> str:
+    return sys.executable
+
+
+def bwrap_command(limits: Limits, protected: list[Path]) -> list[str]:
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        raise FileNotFoundError("bwrap")
+    as_root = os.geteuid() == 0
+    cmd = [
+        bwrap,
+        "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+        "--die-with-parent", "--new-session",
+        "--ro-bind", "/usr", "/usr",
+    ]
+    if as_root:
+        cmd += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        cmd += ["--unshare-user"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        top = Path("/") / name
+        if top.is_symlink():
+            cmd += ["--symlink", os.readlink(top), str(top)]
+        elif top.is_dir():
+            cmd += ["--ro-bind", str(top), str(top)]
+    mounts = _mount_sources(protected)
+    parents: set[str] = set()
+    for mount in mounts:
+        for parent in Path(mount).parents:
+            if str(parent) != "/":
+                parents.add(str(parent))
+    parents.add("/home")
+    for parent in sorted(parents, key=lambda p: p.count("/")):
+        cmd += ["--perms", "0755", "--dir", parent]
+    for mount in mounts:
+        cmd += ["--ro-bind", mount, mount]
+    size = str(limits.tmpfs_mb * 1024 * 1024)
+    cmd += [
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+        "--perms", "1777", "--size", size, "--tmpfs", HOME,
+        "--chdir", HOME,
+        "--clearenv",
+    ]
+    for key, value in sandbox_env().items():
+        cmd += ["--setenv", key, value]
+    return cmd
+
+
+def sandbox_env() -> dict[str, str]:
+    return {
+        "HOME": HOME,
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+def runner_command(mode: str, limits: Limits, protected: list[Path]) -> list[str]:
+    python = [_python_executable(), "-I", "-m", "descentlab.grade.runner", limits.runner_args()]
+    if mode == "bwrap":
+        return bwrap_command(limits, protected) + python
+    return python
+
+
+def start_runner(mode: str, limits: Limits, protected: list[Path], workdir: str | None = None) -> subprocess.Popen:
+    """The runner process (stdin/stdout are the protocol pipes); ``workdir`` is used for
+    the unconfined fallback only."""
+    env = None
+    if mode == "none":
+        env = dict(os.environ, **{k: v for k, v in sandbox_env().items() if k not in ("HOME", "PATH")})
+        limits_json = limits.runner_args()
+        import json
+
+        data = json.loads(limits_json)
+        data["workdir"] = workdir
+        data["uid"] = 0
+        command = [_python_executable(), "-I", "-m", "descentlab.grade.runner", json.dumps(data)]
+    else:
+        command = runner_command(mode, limits, protected)
+    return subprocess.Popen(
+        command,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        close_fds=True,
+        start_new_session=(mode == "none"),
+    )
+
+
+def probe(protected: list[Path]) -> tuple[str, str]:
+    """('bwrap', '') when a sandboxed runner starts here, else ('none', why not)."""
+    if shutil.which("bwrap") is None:
+        return "none", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
+    limits = Limits(uid=_probe_uid())
+    command = bwrap_command(limits, protected) + [
+        _python_executable(), "-I", "-c",
+        "import numpy, descentlab.grade.runner as r, json, sys, os; "
+        "l = json.loads(sys.argv[1]); (l.get('uid') and os.getuid() == 0) and r.drop_privileges(l['uid']); "
+        "print('ok', os.getuid())",
+        limits.runner_args(),
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return "none", f"bwrap could not start: {exc}"
+    if done.returncode != 0 or not done.stdout.startswith("ok"):
+        return "none", "bwrap could not start a sandbox here: " + (done.stderr.strip()[-500:] or f"exit {done.returncode}")
+    return "bwrap", ""
+
+
+def _probe_uid() -> int:
+    return sandbox_uid() if os.geteuid() == 0 else 0
+
+
+def sandbox_uid() -> int:
+    """A host uid no one uses, distinct for each concurrent grader process on this host,
+    so RLIMIT_NPROC counts one learner's processes only."""
+    return 200000 + os.getpid() % 100000 if os.geteuid() == 0 else 0
