@@ -154,11 +154,12 @@ def load_quiz(source: str | Path) -> QuizBank:
         top.fault(questions_node, f"'questions' must be a non-empty list, not {kind_of(questions_node)}")
     elif questions_node is not None:
         for position, node in enumerate(questions_node.value, start=1):
-            question = _read_question(node, position, path, faults, concepts, seen_ids)
+            question = _read_question(node, position, path, faults, concepts, seen_ids, concept_used)
             if question is not None:
                 questions.append(question)
-                concept_used.add(question.concept)
-    if concepts and questions_node is not None:
+    # A question whose concept is missing may be the one meant to cover a concept: then
+    # the missing field is the fault to report, not the uncovered concept.
+    if concepts and isinstance(questions_node, yaml.SequenceNode) and questions_node.value and "" not in concept_used:
         for key, _ in concepts_node.value:
             if key.value in concepts and key.value not in concept_used:
                 faults.append(Fault(path, line_of(key), f"concept {key.value!r}", "has no question; every concept needs at least one"))
@@ -167,9 +168,10 @@ def load_quiz(source: str | Path) -> QuizBank:
     return QuizBank(lesson, concepts, tuple(questions), path)
 
 
-def _read_question(node, position, path, faults, concepts, seen_ids) -> Question | None:
+def _read_question(node, position, path, faults, concepts, seen_ids, concept_used) -> Question | None:
     if not isinstance(node, yaml.MappingNode):
         faults.append(Fault(path, line_of(node), f"question {position}", f"expected 'id: ...' fields, found {kind_of(node)}"))
+        concept_used.add("")
         return None
     id_node = next((v for k, v in node.value if getattr(k, "value", None) == "id"), None)
     named = isinstance(id_node, yaml.ScalarNode) and id_node.value.strip()
@@ -189,6 +191,7 @@ def _read_question(node, position, path, faults, concepts, seen_ids) -> Question
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         r.fault(r.node_of("type"), f"unknown question type {qtype!r}{hint}; types: {', '.join(QUESTION_TYPES)}")
     concept = r.text("concept")
+    concept_used.add(concept)
     if concept and concepts and concept not in concepts:
         close = difflib.get_close_matches(concept, list(concepts), n=1, cutoff=0.5)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -229,20 +232,25 @@ def _read_choices(r: MappingReader, qtype: str) -> list[Choice]:
         return []
     choices: list[Choice] = []
     seen: set[str] = set()
+    readable = True  # every 'correct' could be read, so counting them means something
     for item in node.value:
         if not isinstance(item, yaml.MappingNode):
             r.fault(item, f"each choice needs 'text:' and 'explanation:', found {kind_of(item)}")
             continue
         c = MappingReader(item, r.path, r.subject, r.faults, ("text", "explanation"), ("correct",))
-        text, explanation, correct = c.text("text"), c.text("explanation"), c.flag("correct")
+        text, explanation = c.text("text"), c.text("explanation")
+        before = len(r.faults)
+        correct = c.flag("correct")
+        readable = readable and len(r.faults) == before
         if text.lower() in seen:
             c.fault(item, f"choice {text!r} appears twice")
         seen.add(text.lower())
         choices.append(Choice(text, correct, explanation))
     right = sum(c.correct for c in choices)
-    if qtype == "single" and len(choices) == len(node.value) and right != 1:
+    readable = readable and len(choices) == len(node.value)
+    if qtype == "single" and readable and right != 1:
         r.fault(node, f"a single-choice question needs exactly one choice with 'correct: true', found {right}")
-    if qtype == "multiple" and len(choices) == len(node.value) and right == 0:
+    if qtype == "multiple" and readable and right == 0:
         r.fault(node, "a multiple-choice question needs at least one choice with 'correct: true'")
     return choices
 
@@ -268,6 +276,7 @@ class QuestionView(widgets.VBox):
         self.question = question
         self._on_result = on_result
         self.attempts = 0
+        self.misses = 0  # wrong attempts; the answer is revealed from the second on
         self.first_try: bool | None = None
         self.correct: bool | None = None  # None: not answered (or retried)
         self.response: list[int] | float | None = None
@@ -371,6 +380,7 @@ class QuestionView(widgets.VBox):
         self.attempts += 1
         self.response = response
         self.correct = q.is_correct(response)
+        self.misses += not self.correct
         if self.first_try is None:
             self.first_try = self.correct
         self._set_locked(True)
@@ -391,7 +401,7 @@ class QuestionView(widgets.VBox):
 
     def feedback_html(self) -> str:
         q, response = self.question, self.response
-        reveal = not self.correct and self.attempts >= 2
+        reveal = not self.correct and self.misses >= 2
         if q.type == "numeric":
             if self.correct:
                 return (f"✔ <b>Correct.</b> The answer is {q.answer:g} (accepted within ±{q.tolerance:g}). "
@@ -428,7 +438,7 @@ class QuestionView(widgets.VBox):
         if self.response is not None:
             answer = self.response if q.type == "numeric" else [q.choices[i].text for i in self.response]
         return {"answer": answer, "correct": self.correct, "attempts": self.attempts,
-                "first_try": self.first_try, "at": now.isoformat()}
+                "misses": self.misses, "first_try": self.first_try, "at": now.isoformat()}
 
     def restore(self, record: object) -> None:
         """Show a saved answer again (silently ignores records that no longer fit)."""
@@ -437,6 +447,8 @@ class QuestionView(widgets.VBox):
         q = self.question
         attempts = record.get("attempts")
         self.attempts = attempts if isinstance(attempts, int) and attempts >= 0 else 0
+        misses = record.get("misses")
+        self.misses = misses if isinstance(misses, int) and 0 <= misses <= self.attempts else 0
         first = record.get("first_try")
         self.first_try = first if isinstance(first, bool) else None
         answer = record.get("answer")
