@@ -351,30 +351,40 @@ class Judge:
                     continue
 
     data_names: set[str]
+    tracemalloc: "TracemallocShim | None" = None
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+        shim = self.tracemalloc
+        tracing = shim is not None and shim.pause()  # the wire's own copies must not count
         try:
-            encoded_args = encode(tuple(args), self.handle)
-            encoded_kwargs = encode(dict(kwargs), self.handle)
-        except NotPlainData as exc:
-            raise TypeError(f"cannot pass {exc} to {name} in the sandbox") from None
-        session = self.ensure_session()
-        if self.timeout_left() <= 0:
-            self.events.append(Event("timeout", f"{name}(): the time for this submission ran out"))
-            raise SandboxLost("the time for this submission ran out")
-        try:
-            reply = session.request(
-                {"op": "call", "name": name, "args": encoded_args, "kwargs": encoded_kwargs}, self.timeout_left())
-        except (ChannelTimeout, ChannelClosed, WireError, OSError) as exc:
-            raise self._lost(session, f"{name}()", exc, None) from None
-        if reply.get("op") == "return":
             try:
-                value = decode(reply.get("value"))
-                self._write_back(args, kwargs, reply.get("mutated"))
-            except WireError as exc:
-                session.kill()
+                encoded_args = encode(tuple(args), self.handle)
+                encoded_kwargs = encode(dict(kwargs), self.handle)
+            except NotPlainData as exc:
+                raise TypeError(f"cannot pass {exc} to {name} in the sandbox") from None
+            session = self.ensure_session()
+            if self.timeout_left() <= 0:
+                self.events.append(Event("timeout", f"{name}(): the time for this submission ran out"))
+                raise SandboxLost("the time for this submission ran out")
+            try:
+                reply = session.request(
+                    {"op": "call", "name": name, "args": encoded_args, "kwargs": encoded_kwargs, "trace": tracing},
+                    self.timeout_left())
+            except (ChannelTimeout, ChannelClosed, WireError, OSError) as exc:
                 raise self._lost(session, f"{name}()", exc, None) from None
-            return value
+            if reply.get("op") == "return":
+                try:
+                    value = decode(reply.get("value"))
+                    self._write_back(args, kwargs, reply.get("mutated"))
+                except WireError as exc:
+                    session.kill()
+                    raise self._lost(session, f"{name}()", exc, None) from None
+                if tracing:
+                    shim.add_call(reply.get("trace"))
+                return value
+        finally:
+            if tracing:
+                shim.resume()
         if reply.get("op") == "raise":
             if reply.get("resource"):
                 self.events.append(Event(
@@ -415,6 +425,73 @@ class Judge:
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
+
+
+class TracemallocShim:
+    """``tracemalloc`` for test cells that measure a learner function's memory.
+
+    In one kernel, tracemalloc would see the learner's allocations; here they happen in the
+    sandbox. So while a test traces, each proxy call pauses the judge's own tracing (the
+    wire's copies must not count), the sandbox traces the call, and the peak the test reads
+    is what one process would have seen: the judge's memory before the call plus the
+    call's own peak, and the call's retained memory (its result) afterwards."""
+
+    def __init__(self):
+        import tracemalloc
+
+        self._real = tracemalloc
+        self._offset_current = 0
+        self._offset_peak = 0
+        self._base = 0
+        self._active = False
+
+    def __getattr__(self, name: str):
+        return getattr(self._real, name)
+
+    def start(self, *args) -> None:
+        self._offset_current = self._offset_peak = 0
+        self._active = True
+        self._real.start(*args)
+
+    def stop(self) -> None:
+        self._active = False
+        self._real.stop()
+
+    def is_tracing(self) -> bool:
+        return self._active
+
+    def get_traced_memory(self) -> tuple[int, int]:
+        current, peak = self._real.get_traced_memory() if self._real.is_tracing() else (0, 0)
+        return self._offset_current + current, max(self._offset_peak, self._offset_current + peak)
+
+    def reset_peak(self) -> None:
+        current, _ = self.get_traced_memory()
+        self._offset_peak = current
+        if self._real.is_tracing():
+            self._real.reset_peak()
+            self._offset_peak = self._offset_current
+
+    def pause(self) -> bool:
+        if not (self._active and self._real.is_tracing()):
+            return False
+        current, peak = self.get_traced_memory()
+        self._offset_peak = peak
+        self._base = current
+        self._real.stop()
+        return True
+
+    def add_call(self, measured) -> None:
+        if isinstance(measured, list) and len(measured) == 2 and all(type(v) is int for v in measured):
+            call_current, call_peak = measured
+        else:
+            call_current, call_peak = 0, 1 << 62
+        self._offset_peak = max(self._offset_peak, self._base + call_peak)
+        self._base += call_current
+
+    def resume(self) -> None:
+        self._offset_current = self._base
+        if self._active:
+            self._real.start()
 
 
 # -- trusted cells -------------------------------------------------------------------
@@ -474,6 +551,8 @@ def judge_notebook(source_nb: dict, submission_nb: dict, name: str, files: list[
                 error, _ = run_trusted(cell.source, cell.label, ns)
                 if error is not None:
                     raise RuntimeError(f"the course's own cell '{cell.label}' failed in the judge: {error_text(error)}")
+                if type(ns.get("tracemalloc")).__name__ == "module":
+                    judge.tracemalloc = ns["tracemalloc"] = TracemallocShim()
                 trusted |= {n for n in ns if not n.startswith("__")}
                 judge.run_cell(cell, ns, trusted, verdict)
             elif cell.kind in ("answer", "added"):

@@ -263,9 +263,15 @@ class Runner:
             k: v for k, v in message["kwargs"]["v"]
             if isinstance(k, str) and isinstance(kwargs.get(k), (np.ndarray, list, dict))
         }
+        trace = bool(message.get("trace"))
         try:
+            if trace:
+                _tracemalloc.start()
             value = function(*args, **kwargs)
+            measured = _measure(trace)
             reply = {"op": "return", "id": ident, "value": encode(value)}
+            if trace:
+                reply["trace"] = measured
         except NotPlainData as exc:
             reply = {"op": "raise", "id": ident, "type": "TypeError", "module": "builtins",
                      "message": f"{message['name']} returned {exc}; graded functions must return "
@@ -274,6 +280,7 @@ class Runner:
         except BaseException as exc:  # noqa: BLE001
             if os.getpid() != MAIN_PID:
                 os._exit(0)
+            _measure(trace)
             reply = {"op": "raise", "id": ident, **exception_text(exc)}
         if os.getpid() != MAIN_PID:
             os._exit(0)
@@ -296,6 +303,25 @@ class Runner:
             reply["mutated"] = mutated
         self.out.take()
         return reply
+
+
+import tracemalloc as _tracemalloc
+
+_get_traced_memory, _is_tracing, _stop_tracing = (
+    _tracemalloc.get_traced_memory, _tracemalloc.is_tracing, _tracemalloc.stop)
+
+
+def _measure(trace: bool) -> list[int] | None:
+    """(current, peak) bytes the learner's call allocated, when the test is measuring memory.
+    Taken with references saved before any learner code ran; a call that stopped the
+    tracing itself reports an unbounded peak."""
+    if not trace:
+        return None
+    if not _is_tracing():
+        return [0, 1 << 62]
+    current, peak = _get_traced_memory()
+    _stop_tracing()
+    return [int(current), int(peak)]
 
 
 class LearnerFunction:
