@@ -1,0 +1,268 @@
+"""Plausible wrong answers to exercise 02 each lose points on the right test cell.
+
+Every submission below is the reference solution with ONE function replaced by a mistake a
+learner could make (a sign error, a missing 1/N, no divergence check, a forgotten bias...).
+All of them are graded together in one real `nbgrader autograde` run; each must lose points
+on the test cell of the function it breaks, and only there or on the test of a later
+function that calls the broken one.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+import pytest
+from grading_support import autograde_many
+
+ASSIGNMENT = "02_gradient_descent"
+
+
+@dataclass(frozen=True)
+class Wrong:
+    name: str
+    answer_id: str
+    source: str
+    also_affects: tuple[str, ...] = ()  # functions whose tests call this one
+
+    @property
+    def target(self) -> str:
+        return f"test_{self.answer_id}"
+
+    @property
+    def loses(self) -> set[str]:
+        return {self.target} | {f"test_{f}" for f in self.also_affects}
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text).strip("\n")
+
+
+def _gd(body: str) -> str:
+    """A gradient_descent with the reference signature and ``body``."""
+    return _GD_HEADER + textwrap.indent(_src(body), "    ")
+
+
+_GD_HEADER = "def gradient_descent(grad, x0, learning_rate, max_steps=1000, tol=1e-6, max_norm=1e6):\n"
+_LINEAR_USERS = ("sgd_linear_regression",)
+
+WRONG_ANSWERS = [
+    Wrong("gd_climbs_the_gradient", "gradient_descent", _gd("""
+        x = np.array(x0, dtype=float).reshape(-1)
+        path = [x.copy()]
+        for _ in range(max_steps):
+            g = np.asarray(grad(x), dtype=float)
+            if np.linalg.norm(g) < tol:
+                return np.array(path), "converged"
+            x = x + learning_rate * g
+            path.append(x.copy())
+            if not np.all(np.isfinite(x)) or np.linalg.norm(x) > max_norm:
+                return np.array(path), "diverged"
+        return np.array(path), "max_steps"
+    """)),
+    Wrong("gd_never_reports_divergence", "gradient_descent", _gd("""
+        x = np.array(x0, dtype=float).reshape(-1)
+        path = [x.copy()]
+        for _ in range(max_steps):
+            g = np.asarray(grad(x), dtype=float)
+            if np.linalg.norm(g) < tol:
+                return np.array(path), "converged"
+            x = x - learning_rate * g
+            path.append(x.copy())
+        return np.array(path), "max_steps"
+    """)),
+    Wrong("gd_misses_nan", "gradient_descent", _gd("""
+        x = np.array(x0, dtype=float).reshape(-1)
+        path = [x.copy()]
+        for _ in range(max_steps):
+            g = np.asarray(grad(x), dtype=float)
+            if np.linalg.norm(g) < tol:
+                return np.array(path), "converged"
+            x = x - learning_rate * g
+            path.append(x.copy())
+            if np.linalg.norm(x) > max_norm:
+                return np.array(path), "diverged"
+        return np.array(path), "max_steps"
+    """)),
+    Wrong("gd_changes_x0_in_place", "gradient_descent", _gd("""
+        x = np.asarray(x0, dtype=float).reshape(-1)
+        path = [x.copy()]
+        for _ in range(max_steps):
+            g = np.asarray(grad(x), dtype=float)
+            if np.linalg.norm(g) < tol:
+                return np.array(path), "converged"
+            x -= learning_rate * g
+            path.append(x.copy())
+            if not np.all(np.isfinite(x)) or np.linalg.norm(x) > max_norm:
+                return np.array(path), "diverged"
+        return np.array(path), "max_steps"
+    """)),
+    Wrong("gd_tests_after_stepping", "gradient_descent", _gd("""
+        x = np.array(x0, dtype=float).reshape(-1)
+        path = [x.copy()]
+        for _ in range(max_steps):
+            x = x - learning_rate * np.asarray(grad(x), dtype=float)
+            path.append(x.copy())
+            if not np.all(np.isfinite(x)) or np.linalg.norm(x) > max_norm:
+                return np.array(path), "diverged"
+            if np.linalg.norm(grad(x)) < tol:
+                return np.array(path), "converged"
+        return np.array(path), "max_steps"
+    """)),
+    Wrong("momentum_adds_the_gradient", "sgd_momentum", _src("""
+        def sgd_momentum(w, dw, config):
+            v = config.get("velocity", np.zeros_like(np.asarray(w, dtype=float)))
+            v = config["momentum"] * v + config["learning_rate"] * np.asarray(dw, dtype=float)
+            return np.asarray(w, dtype=float) + v, {**config, "velocity": v}
+    """)),
+    Wrong("momentum_mutates_config", "sgd_momentum", _src("""
+        def sgd_momentum(w, dw, config):
+            v = config.get("velocity", np.zeros_like(np.asarray(w, dtype=float)))
+            v = np.asarray(v, dtype=float)
+            v *= config["momentum"]
+            v -= config["learning_rate"] * np.asarray(dw, dtype=float)
+            config["velocity"] = v
+            return np.asarray(w, dtype=float) + v, config
+    """)),
+    Wrong("momentum_forgets_velocity", "sgd_momentum", _src("""
+        def sgd_momentum(w, dw, config):
+            v = config.get("velocity", np.zeros_like(np.asarray(w, dtype=float)))
+            v = config["momentum"] * v - config["learning_rate"] * np.asarray(dw, dtype=float)
+            return np.asarray(w, dtype=float) + v, dict(config)
+    """)),
+    Wrong("schedule_warmup_off_by_one", "warmup_cosine_lr", _src("""
+        def warmup_cosine_lr(step, base_lr, total_steps, warmup_steps=0, min_lr=0.0):
+            if step < warmup_steps:
+                return base_lr * step / warmup_steps
+            p = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+            return float(min_lr + 0.5 * (base_lr - min_lr) * (1 + np.cos(np.pi * p)))
+    """)),
+    Wrong("schedule_rises_again_after_the_end", "warmup_cosine_lr", _src("""
+        def warmup_cosine_lr(step, base_lr, total_steps, warmup_steps=0, min_lr=0.0):
+            if step < warmup_steps:
+                return base_lr * (step + 1) / warmup_steps
+            p = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+            return float(min_lr + 0.5 * (base_lr - min_lr) * (1 + np.cos(np.pi * p)))
+    """)),
+    Wrong("schedule_ignores_warmup_in_decay", "warmup_cosine_lr", _src("""
+        def warmup_cosine_lr(step, base_lr, total_steps, warmup_steps=0, min_lr=0.0):
+            if step < warmup_steps:
+                return base_lr * (step + 1) / warmup_steps
+            p = min(1.0, step / total_steps)
+            return float(min_lr + 0.5 * (base_lr - min_lr) * (1 + np.cos(np.pi * p)))
+    """)),
+    Wrong("linear_grad_missing_one_over_n", "linear_mse_grad", _src("""
+        def linear_mse_grad(X, y, w, b):
+            X, y, w = (np.asarray(a, dtype=float) for a in (X, y, w))
+            r = X @ w + b - y
+            return float(np.mean(r ** 2)), 2 * X.T @ r, float(2 * r.sum())
+    """), _LINEAR_USERS),
+    Wrong("linear_grad_sign_error", "linear_mse_grad", _src("""
+        def linear_mse_grad(X, y, w, b):
+            X, y, w = (np.asarray(a, dtype=float) for a in (X, y, w))
+            r = y - X @ w - b
+            return float(np.mean(r ** 2)), 2 * X.T @ r / len(y), float(2 * r.mean())
+    """), _LINEAR_USERS),
+    Wrong("linear_grad_wrong_axis", "linear_mse_grad", _src("""
+        def linear_mse_grad(X, y, w, b):
+            X, y, w = (np.asarray(a, dtype=float) for a in (X, y, w))
+            r = X @ w + b - y
+            return float(np.mean(r ** 2)), 2 * np.mean(X * r[:, None], axis=1), float(2 * r.mean())
+    """), _LINEAR_USERS),
+    Wrong("linear_grad_missing_factor_two", "linear_mse_grad", _src("""
+        def linear_mse_grad(X, y, w, b):
+            X, y, w = (np.asarray(a, dtype=float) for a in (X, y, w))
+            r = X @ w + b - y
+            return float(np.mean(r ** 2)), X.T @ r / len(y), float(r.mean())
+    """), _LINEAR_USERS),
+    Wrong("batches_not_shuffled", "minibatch_indices", _src("""
+        def minibatch_indices(n_samples, batch_size, seed):
+            if batch_size < 1:
+                raise ValueError("batch_size must be positive")
+            order = np.arange(n_samples)
+            return [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
+    """), _LINEAR_USERS),
+    Wrong("batches_drop_the_last_partial_batch", "minibatch_indices", _src("""
+        def minibatch_indices(n_samples, batch_size, seed):
+            if batch_size < 1:
+                raise ValueError("batch_size must be positive")
+            order = np.random.default_rng(seed).permutation(n_samples)
+            return [order[i:i + batch_size] for i in range(0, n_samples - batch_size + 1, batch_size)]
+    """), _LINEAR_USERS),
+    Wrong("batches_sampled_with_replacement", "minibatch_indices", _src("""
+        def minibatch_indices(n_samples, batch_size, seed):
+            if batch_size < 1:
+                raise ValueError("batch_size must be positive")
+            order = np.random.default_rng(seed).integers(0, n_samples, size=n_samples)
+            return [order[i:i + batch_size] for i in range(0, n_samples, batch_size)]
+    """), _LINEAR_USERS),
+    Wrong("batches_as_a_generator", "minibatch_indices", _src("""
+        def minibatch_indices(n_samples, batch_size, seed):
+            order = np.random.default_rng(seed).permutation(n_samples)
+            for i in range(0, n_samples, batch_size):
+                yield order[i:i + batch_size]
+    """)),
+    Wrong("sgd_uses_all_data_every_step", "sgd_linear_regression", _src("""
+        def sgd_linear_regression(X, y, learning_rate, batch_size, epochs, seed=0):
+            X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+            w, b = np.zeros(X.shape[1]), 0.0
+            losses = [linear_mse_grad(X, y, w, b)[0]]
+            for e in range(epochs):
+                loss, dw, db = linear_mse_grad(X, y, w, b)
+                w, b = w - learning_rate * dw, b - learning_rate * db
+                losses.append(linear_mse_grad(X, y, w, b)[0])
+            return w, b, np.array(losses)
+    """)),
+    Wrong("sgd_forgets_the_bias", "sgd_linear_regression", _src("""
+        def sgd_linear_regression(X, y, learning_rate, batch_size, epochs, seed=0):
+            X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+            w, b = np.zeros(X.shape[1]), 0.0
+            losses = [linear_mse_grad(X, y, w, b)[0]]
+            for e in range(epochs):
+                for idx in minibatch_indices(len(y), batch_size, seed + e):
+                    _, dw, _ = linear_mse_grad(X[idx], y[idx], w, b)
+                    w = w - learning_rate * dw
+                losses.append(linear_mse_grad(X, y, w, b)[0])
+            return w, b, np.array(losses)
+    """)),
+    Wrong("sgd_loss_history_misses_the_start", "sgd_linear_regression", _src("""
+        def sgd_linear_regression(X, y, learning_rate, batch_size, epochs, seed=0):
+            X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+            w, b = np.zeros(X.shape[1]), 0.0
+            losses = []
+            for e in range(epochs):
+                for idx in minibatch_indices(len(y), batch_size, seed + e):
+                    _, dw, db = linear_mse_grad(X[idx], y[idx], w, b)
+                    w, b = w - learning_rate * dw, b - learning_rate * db
+                losses.append(linear_mse_grad(X, y, w, b)[0])
+            return w, b, np.array(losses)
+    """)),
+]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    submissions = {"reference": {}} | {w.name: {w.answer_id: w.source} for w in WRONG_ANSWERS}
+    return autograde_many(ASSIGNMENT, submissions, tmp_path_factory.mktemp("wrong02"))
+
+
+def test_reference_scores_full_marks(graded):
+    reference = graded["reference"]
+    assert reference and all(got == full for got, full in reference.values()), reference
+
+
+def test_wrong_answers_are_distinct():
+    assert len({w.name for w in WRONG_ANSWERS}) == len(WRONG_ANSWERS)
+    assert len({w.source for w in WRONG_ANSWERS}) == len(WRONG_ANSWERS)
+
+
+@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
+def test_wrong_answer_loses_points_on_its_test(graded, wrong):
+    scores = graded[wrong.name]
+    assert wrong.target in scores, f"no score for {wrong.target}: {sorted(scores)}"
+    got, full = scores[wrong.target]
+    assert got < full, f"{wrong.name}: {wrong.target} gave full marks ({got}/{full}) to a wrong {wrong.answer_id}"
+    lost = {gid for gid, (got, full) in scores.items() if got < full}
+    assert lost <= wrong.loses, (
+        f"{wrong.name} broke only {wrong.answer_id}, yet these tests lost points too: "
+        f"{sorted(lost - wrong.loses)}"
+    )

@@ -1,0 +1,309 @@
+"""Plausible wrong answers to exercise 03 each lose points on the right test cell.
+
+Every submission below is the reference solution with ONE function replaced by a mistake a
+learner could make (a missing transpose, a sum over the wrong axis, a ReLU mask taken from
+dout instead of the cached input, a one-sided difference...). All of them are graded
+together in one real `nbgrader autograde` run; each must lose points on the test cell of
+the function it breaks, and only there or on the tests of later functions that call it.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+import pytest
+from grading_support import autograde_many
+
+ASSIGNMENT = "03_backpropagation"
+
+# Which graded functions call which (in the reference solution, as the exercise suggests).
+_CALLERS = {
+    "affine_forward": ("two_layer_loss", "train_two_layer", "affine_backward"),
+    "affine_backward": ("two_layer_loss", "train_two_layer"),
+    "relu_forward": ("two_layer_loss", "train_two_layer", "relu_backward"),
+    "relu_backward": ("two_layer_loss", "train_two_layer"),
+    "softmax_cross_entropy": ("two_layer_loss", "train_two_layer"),
+    "two_layer_loss": ("train_two_layer",),
+}
+
+
+@dataclass(frozen=True)
+class Wrong:
+    name: str
+    answer_id: str
+    source: str
+
+    @property
+    def target(self) -> str:
+        return f"test_{self.answer_id}"
+
+    @property
+    def loses(self) -> set[str]:
+        return {self.target} | {f"test_{f}" for f in _CALLERS.get(self.answer_id, ())}
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text).strip("\n")
+
+
+WRONG_ANSWERS = [
+    Wrong("checker_one_sided_difference", "centred_gradient", _src("""
+        def centred_gradient(f, x, h=1e-5):
+            x = np.array(x, dtype=float)
+            base = f(x.copy())
+            grad = np.zeros_like(x)
+            for i in np.ndindex(x.shape):
+                old = x[i]
+                x[i] = old + h
+                grad[i] = (f(x.copy()) - base) / h
+                x[i] = old
+            return grad
+    """)),
+    Wrong("checker_rounds_integer_input", "centred_gradient", _src("""
+        def centred_gradient(f, x, h=1e-5):
+            x = np.array(x)
+            grad = np.zeros(x.shape)
+            for i in np.ndindex(x.shape):
+                old = x[i]
+                x[i] = old + h
+                up = f(x.copy())
+                x[i] = old - h
+                down = f(x.copy())
+                x[i] = old
+                grad[i] = (up - down) / (2 * h)
+            return grad
+    """)),
+    Wrong("checker_does_not_restore_x", "centred_gradient", _src("""
+        def centred_gradient(f, x, h=1e-5):
+            x = np.asarray(x, dtype=float)
+            grad = np.zeros_like(x)
+            for i in np.ndindex(x.shape):
+                x[i] += h
+                up = f(x.copy())
+                x[i] -= 2 * h
+                down = f(x.copy())
+                grad[i] = (up - down) / (2 * h)
+            return grad
+    """)),
+    Wrong("affine_forward_caches_the_output", "affine_forward", _src("""
+        def affine_forward(x, w, b):
+            x, w, b = (np.asarray(a, dtype=float) for a in (x, w, b))
+            out = x @ w + b
+            return out, (out, w, b)
+    """)),
+    Wrong("affine_backward_dx_without_transpose", "affine_backward", _src("""
+        def affine_backward(dout, cache):
+            x, w, b = cache
+            return dout @ w, x.T @ dout, dout.sum(axis=0)
+    """)),
+    Wrong("affine_backward_dw_transposed", "affine_backward", _src("""
+        def affine_backward(dout, cache):
+            x, w, b = cache
+            return dout @ w.T, dout.T @ x, dout.sum(axis=0)
+    """)),
+    Wrong("affine_backward_bias_wrong_axis", "affine_backward", _src("""
+        def affine_backward(dout, cache):
+            x, w, b = cache
+            return dout @ w.T, x.T @ dout, dout.sum(axis=1)
+    """)),
+    Wrong("affine_backward_bias_mean_not_sum", "affine_backward", _src("""
+        def affine_backward(dout, cache):
+            x, w, b = cache
+            return dout @ w.T, x.T @ dout, dout.mean(axis=0)
+    """)),
+    Wrong("relu_forward_caches_nothing_useful", "relu_forward", _src("""
+        def relu_forward(x):
+            out = np.maximum(np.asarray(x, dtype=float), 0)
+            return out, ()
+    """)),
+    Wrong("relu_backward_masks_with_dout", "relu_backward", _src("""
+        def relu_backward(dout, cache):
+            dout = np.asarray(dout, dtype=float)
+            return dout * (dout > 0)
+    """)),
+    Wrong("relu_backward_changes_dout_in_place", "relu_backward", _src("""
+        def relu_backward(dout, cache):
+            (x,) = cache
+            dout[x <= 0] = 0
+            return dout
+    """)),
+    Wrong("relu_backward_lets_zero_through", "relu_backward", _src("""
+        def relu_backward(dout, cache):
+            (x,) = cache
+            return np.asarray(dout, dtype=float) * (x >= 0)
+    """)),
+    Wrong("softmax_missing_one_over_n", "softmax_cross_entropy", _src("""
+        def softmax_cross_entropy(scores, y):
+            s = np.asarray(scores, dtype=float)
+            n = s.shape[0]
+            z = s - s.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            d = np.exp(logp)
+            d[np.arange(n), y] -= 1
+            return float(-logp[np.arange(n), y].mean()), d
+    """)),
+    Wrong("softmax_normalises_the_wrong_axis", "softmax_cross_entropy", _src("""
+        def softmax_cross_entropy(scores, y):
+            s = np.asarray(scores, dtype=float)
+            n = s.shape[0]
+            z = s - s.max(axis=0, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=0, keepdims=True))
+            d = np.exp(logp)
+            d[np.arange(n), y] -= 1
+            return float(-logp[np.arange(n), y].mean()), d / n
+    """)),
+    Wrong("softmax_overflows_on_large_scores", "softmax_cross_entropy", _src("""
+        def softmax_cross_entropy(scores, y):
+            s = np.asarray(scores, dtype=float)
+            n = s.shape[0]
+            p = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
+            loss = -np.log(p[np.arange(n), y]).mean()
+            d = p.copy()
+            d[np.arange(n), y] -= 1
+            return float(loss), d / n
+    """)),
+    Wrong("softmax_gradient_sign_error", "softmax_cross_entropy", _src("""
+        def softmax_cross_entropy(scores, y):
+            s = np.asarray(scores, dtype=float)
+            n = s.shape[0]
+            z = s - s.max(axis=1, keepdims=True)
+            logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+            onehot = np.zeros_like(s)
+            onehot[np.arange(n), y] = 1
+            return float(-logp[np.arange(n), y].mean()), (onehot - np.exp(logp)) / n
+    """)),
+    Wrong("network_skips_relu_backward", "two_layer_loss", _src("""
+        def two_layer_loss(params, X, y):
+            a, c1 = affine_forward(X, params["W1"], params["b1"])
+            h, c2 = relu_forward(a)
+            s, c3 = affine_forward(h, params["W2"], params["b2"])
+            loss, ds = softmax_cross_entropy(s, y)
+            dh, dW2, db2 = affine_backward(ds, c3)
+            _, dW1, db1 = affine_backward(dh, c1)
+            return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+    """)),
+    Wrong("network_reuses_the_wrong_cache", "two_layer_loss", _src("""
+        def two_layer_loss(params, X, y):
+            a, c1 = affine_forward(X, params["W1"], params["b1"])
+            h, c2 = relu_forward(a)
+            s, c3 = affine_forward(h, params["W2"], params["b2"])
+            loss, ds = softmax_cross_entropy(s, y)
+            dh, dW2, db2 = affine_backward(ds, c3)
+            da = relu_backward(dh, (h - a,))
+            _, dW1, db1 = affine_backward(da, c1)
+            return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}
+    """)),
+    Wrong("network_swaps_gradient_names", "two_layer_loss", _src("""
+        def two_layer_loss(params, X, y):
+            a, c1 = affine_forward(X, params["W1"], params["b1"])
+            h, c2 = relu_forward(a)
+            s, c3 = affine_forward(h, params["W2"], params["b2"])
+            loss, ds = softmax_cross_entropy(s, y)
+            dh, dW2, db2 = affine_backward(ds, c3)
+            _, dW1, db1 = affine_backward(relu_backward(dh, c2), c1)
+            return loss, {"W1": dW1, "b1": db2, "W2": dW2, "b2": db1}
+    """)),
+    Wrong("training_climbs_the_gradient", "train_two_layer", _src("""
+        def train_two_layer(X, y, hidden_size=64, learning_rate=0.3, epochs=20, batch_size=32, seed=0):
+            X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=int)
+            n, d = X.shape
+            c = int(y.max()) + 1
+            rng = np.random.default_rng(seed)
+            p = {"W1": rng.normal(0, np.sqrt(2 / d), (d, hidden_size)), "b1": np.zeros(hidden_size),
+                 "W2": rng.normal(0, np.sqrt(1 / hidden_size), (hidden_size, c)), "b2": np.zeros(c)}
+            losses = []
+            for e in range(epochs):
+                lr = learning_rate * (1 - e / epochs)
+                order = rng.permutation(n)
+                for i in range(0, n, batch_size):
+                    idx = order[i:i + batch_size]
+                    _, g = two_layer_loss(p, X[idx], y[idx])
+                    p = {k: p[k] + lr * g[k] for k in p}
+                losses.append(two_layer_loss(p, X, y)[0])
+            return p, np.array(losses)
+    """)),
+    Wrong("training_starts_from_zero_weights", "train_two_layer", _src("""
+        def train_two_layer(X, y, hidden_size=64, learning_rate=0.3, epochs=20, batch_size=32, seed=0):
+            X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=int)
+            n, d = X.shape
+            c = int(y.max()) + 1
+            rng = np.random.default_rng(seed)
+            p = {"W1": np.zeros((d, hidden_size)), "b1": np.zeros(hidden_size),
+                 "W2": np.zeros((hidden_size, c)), "b2": np.zeros(c)}
+            losses = []
+            for e in range(epochs):
+                lr = learning_rate * (1 - e / epochs)
+                order = rng.permutation(n)
+                for i in range(0, n, batch_size):
+                    idx = order[i:i + batch_size]
+                    _, g = two_layer_loss(p, X[idx], y[idx])
+                    p = {k: p[k] - lr * g[k] for k in p}
+                losses.append(two_layer_loss(p, X, y)[0])
+            return p, np.array(losses)
+    """)),
+    Wrong("training_updates_only_the_last_layer", "train_two_layer", _src("""
+        def train_two_layer(X, y, hidden_size=64, learning_rate=0.3, epochs=20, batch_size=32, seed=0):
+            X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=int)
+            n, d = X.shape
+            c = int(y.max()) + 1
+            rng = np.random.default_rng(seed)
+            p = {"W1": rng.normal(0, np.sqrt(2 / d), (d, hidden_size)), "b1": np.zeros(hidden_size),
+                 "W2": rng.normal(0, np.sqrt(1 / hidden_size), (hidden_size, c)), "b2": np.zeros(c)}
+            losses = []
+            for e in range(epochs):
+                lr = learning_rate * (1 - e / epochs)
+                order = rng.permutation(n)
+                for i in range(0, n, batch_size):
+                    idx = order[i:i + batch_size]
+                    _, g = two_layer_loss(p, X[idx], y[idx])
+                    p["W2"] = p["W2"] - lr * g["W2"]
+                    p["b2"] = p["b2"] - lr * g["b2"]
+                losses.append(two_layer_loss(p, X, y)[0])
+            return p, np.array(losses)
+    """)),
+    Wrong("training_one_step_per_epoch", "train_two_layer", _src("""
+        def train_two_layer(X, y, hidden_size=64, learning_rate=0.3, epochs=20, batch_size=32, seed=0):
+            X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=int)
+            n, d = X.shape
+            c = int(y.max()) + 1
+            rng = np.random.default_rng(seed)
+            p = {"W1": rng.normal(0, np.sqrt(2 / d), (d, hidden_size)), "b1": np.zeros(hidden_size),
+                 "W2": rng.normal(0, np.sqrt(1 / hidden_size), (hidden_size, c)), "b2": np.zeros(c)}
+            losses = []
+            for e in range(epochs):
+                idx = rng.permutation(n)[:batch_size]
+                _, g = two_layer_loss(p, X[idx], y[idx])
+                p = {k: p[k] - learning_rate * g[k] for k in p}
+                losses.append(two_layer_loss(p, X, y)[0])
+            return p, np.array(losses)
+    """)),
+]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    submissions = {"reference": {}} | {w.name: {w.answer_id: w.source} for w in WRONG_ANSWERS}
+    return autograde_many(ASSIGNMENT, submissions, tmp_path_factory.mktemp("wrong03"))
+
+
+def test_reference_scores_full_marks(graded):
+    reference = graded["reference"]
+    assert reference and all(got == full for got, full in reference.values()), reference
+
+
+def test_wrong_answers_are_distinct():
+    assert len({w.name for w in WRONG_ANSWERS}) == len(WRONG_ANSWERS)
+    assert len({w.source for w in WRONG_ANSWERS}) == len(WRONG_ANSWERS)
+
+
+@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
+def test_wrong_answer_loses_points_on_its_test(graded, wrong):
+    scores = graded[wrong.name]
+    assert wrong.target in scores, f"no score for {wrong.target}: {sorted(scores)}"
+    got, full = scores[wrong.target]
+    assert got < full, f"{wrong.name}: {wrong.target} gave full marks ({got}/{full}) to a wrong {wrong.answer_id}"
+    lost = {gid for gid, (got, full) in scores.items() if got < full}
+    assert lost <= wrong.loses, (
+        f"{wrong.name} broke only {wrong.answer_id}, yet these tests lost points too: "
+        f"{sorted(lost - wrong.loses)}"
+    )
