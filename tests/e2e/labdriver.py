@@ -242,3 +242,41 @@ def restart_kernel(page: Page) -> None:
     expect(notebook(page).locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_have_count(
         1, timeout=KERNEL_START_TIMEOUT
     )
+
+
+def write_notebook(path, sources: list[str]) -> None:
+    """Write a clean notebook of code cells (Python 3 kernel) for a test to open."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in sources]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
+def own_workspace(workspace, name: str):
+    """A folder inside the learner workspace with its own ``.descentlab/`` state folder:
+    the widgets keep progress in the nearest such folder above the kernel's directory, so a
+    notebook here starts from empty progress, untouched by other tests."""
+    folder = workspace / name
+    (folder / ".descentlab").mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def plain_snippet(text: str, words: int = 5) -> str:
+    """The first run of ``words`` plain words in ``text`` (no maths, markup or code), to
+    look for in rendered HTML whatever the Markdown/LaTeX around it became."""
+    runs = re.split(r"\$[^$]*\$|`[^`]*`|[*_<>&\\\[\](){}|#]", " ".join(text.split()))
+    for run in runs:
+        parts = run.split()
+        for start in range(len(parts)):
+            chunk = parts[start:start + words]
+            if len(chunk) == words and all(re.fullmatch(r"[A-Za-z][A-Za-z-]*[,.;:]?", p) for p in chunk):
+                return " ".join(chunk)
+    raise AssertionError(f"no run of {words} plain words in {text!r}")
+
+
+def normalized_text(locator: Locator) -> str:
+    return " ".join(locator.inner_text().split())
