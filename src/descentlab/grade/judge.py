@@ -160,17 +160,33 @@ class Session:
             self.kill()
 
     def exit_description(self) -> str:
-        code = self.process.poll()
-        if code is None:
-            return "stopped"
-        if code < 0:
+        signum = self.signal_number()
+        if signum is not None:
             import signal
 
             try:
-                return f"killed by {signal.Signals(-code).name}"
+                name = signal.Signals(signum).name
             except ValueError:
-                return f"killed by signal {-code}"
-        return f"exited with status {code}"
+                name = f"signal {signum}"
+            hint = {
+                "SIGXCPU": " (over the CPU-time limit)",
+                "SIGXFSZ": " (wrote a file over the size limit)",
+                "SIGSEGV": " (a crash in native code, or out of memory)",
+            }.get(name, "")
+            return f"was killed by {name}{hint}"
+        code = self.process.poll()
+        return "stopped" if code is None else f"exited with status {code}"
+
+    def signal_number(self) -> int | None:
+        """The signal that ended the runner (bwrap reports it as 128 + signal)."""
+        code = self.process.poll()
+        if code is None:
+            return None
+        if code < 0:
+            return -code
+        if self.judge.mode == "bwrap" and code > 128:
+            return code - 128
+        return None
 
 
 class Proxy:
@@ -287,8 +303,7 @@ class Judge:
             message = f"{what}: the learner's process {session.exit_description()}"
             if isinstance(exc, WireError) and not isinstance(exc, ChannelClosed):
                 message += f" (protocol error: {exc})"
-            elif session.process.returncode in (-9, -24):
-                message += f" (over a limit: CPU time {self.limits.cpu_seconds} s or memory {self.limits.memory_mb} MB?)"
+
             self.events.append(Event("crash", message))
         if label is not None:
             self.poison.add(label)
