@@ -29,11 +29,12 @@ L1 regularization, L2 regularization, dropout, early stopping, validation set"""
 # Terms the lessons introduce beyond the syllabus list (from each lesson's syllabus bullets).
 LESSON_TERMS = {
     "01_objective_functions": ["mean absolute error", "softmax", "log-softmax", "logits", "binary cross-entropy"],
-    "02_gradient_descent": ["Adam", "learning-rate schedule", "convergence", "epoch", "next-token prediction"],
+    "02_gradient_descent": ["Adam", "learning-rate schedule", "divergence", "convergence", "epoch",
+                            "next-token prediction"],
     "03_backpropagation": ["forward pass", "backward pass", "automatic differentiation", "finite differences",
                            "relative error", "affine layer", "ReLU"],
-    "04_sync_async_updates": ["data parallelism", "Hogwild", "straggler"],
-    "05_gradient_checkpointing": ["recomputation"],
+    "04_sync_async_updates": ["data parallelism", "Hogwild", "straggler", "wall-clock time"],
+    "05_gradient_checkpointing": ["recomputation", "checkpoint", "peak memory"],
     "06_hyperparameter_tuning": ["hyperparameter tuning", "log-uniform sampling", "coarse-to-fine search",
                                  "Gaussian process", "expected improvement", "test set"],
     "07_overfitting_regularization": ["model capacity", "learning curves", "soft thresholding"],

@@ -7,7 +7,9 @@ go back and forth, shuffle, and record "knew it" / "missed it"; a topic menu and
 box narrow the deck; the counter reads "12 / 43 · 5 due".
 
 Scheduling uses Leitner boxes (see :mod:`descentlab.leitner` for the rule and for why
-not FSRS): cards due for review come first, then new cards, then the rest. Answers are
+not FSRS): cards due for review come first, then new cards, then the rest (a search lists
+the best matches first instead). "Due" in the counter counts every card to study now:
+reviews that are due plus cards never studied. Answers are
 saved at once in the workspace's ``.descentlab/progress.json`` (see
 :mod:`descentlab.progress_store`), so they survive a kernel restart and are shared with
 every other Flashcards widget.
