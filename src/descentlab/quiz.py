@@ -197,7 +197,7 @@ def _read_question(node, position, path, faults, concepts, seen_ids, concept_use
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         r.fault(r.node_of("concept"), f"unknown concept {concept!r}{hint}; the bank's concepts: {', '.join(concepts)}")
     prompt = r.text("prompt")
-    explanation = r.text("explanation", required=False)
+    explanation = r.text("explanation", required=qtype == "numeric")
     hint_text = r.text("hint", required=False)
     choices: list[Choice] = []
     answer = tolerance = None
@@ -228,7 +228,8 @@ def _read_choices(r: MappingReader, qtype: str) -> list[Choice]:
         r.fault(r.node, f"missing field 'choices' (a {qtype} question needs at least two)")
         return []
     if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
-        r.fault(node, f"'choices' must be a list of at least two options, not {kind_of(node) if not isinstance(node, yaml.SequenceNode) else f'{len(node.value)} option'}")
+        found = f"{len(node.value)} option" if isinstance(node, yaml.SequenceNode) else kind_of(node)
+        r.fault(node, f"'choices' must be a list of at least two options, not {found}")
         return []
     choices: list[Choice] = []
     seen: set[str] = set()
