@@ -1,0 +1,68 @@
+"""Equivalence: on honest work, `descentlab grade` gives exactly nbgrader autograde's scores.
+
+For every assignment in solutions/, the same honest submissions (the reference solution,
+the untouched stubs, and partly wrong work: some answers wrong, some missing) are graded by
+real `nbgrader autograde` and by the hardened grader, and compared per test cell.
+"""
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+from gradehelp import STUB, grade, reference_sources, scores_of, stored_result, submit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from grading_support import REPO, nbgrader, read_scores  # noqa: E402
+
+from descentlab.course import Course  # noqa: E402
+
+ASSIGNMENTS = Course(REPO).assignment_ids()
+
+
+def _wrong(source: str) -> str:
+    """A plausible wrong answer with the same signature: every function returns 0.0."""
+    tree = ast.parse(source)
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    lines = []
+    for fn in functions:
+        lines.append(f"def {fn.name}({ast.unparse(fn.args)}):\n    return 0.0\n")
+    return "\n".join(lines) or source
+
+
+def _honest_submissions(assignment_id: str) -> dict[str, dict]:
+    answers = {gid: src for cells in reference_sources(REPO, assignment_id).values() for gid, src in cells.items()}
+    ids = list(answers)
+    partly = {gid: (_wrong(answers[gid]) if i % 3 == 0 else STUB if i % 3 == 1 else answers[gid])
+              for i, gid in enumerate(ids)}
+    return {
+        "correct": {},
+        "stubs": {gid: STUB for gid in ids},
+        "partly_wrong": partly,
+    }
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_same_scores_as_nbgrader_autograde(assignment_id, course_copy, bwrap_available):
+    root = course_copy(assignment_id)
+    submissions = _honest_submissions(assignment_id)
+    for student, replacements in submissions.items():
+        submit(root, student, replacements, assignment_id=assignment_id)
+    nbgrader(root, "autograde", assignment_id, "--force")
+    expected = {student: {gid: s for gid, (s, _) in read_scores(root, assignment_id, student).items()}
+                for student in submissions}
+
+    summary = grade(root, assignment_id)
+    for student in submissions:
+        got = scores_of(stored_result(root, student, assignment_id))
+        assert got == expected[student], (assignment_id, student, got, expected[student])
+        assert summary.by_student()[student].status == "graded"
+    # The hardened grader wrote the same scores into the gradebook nbgrader uses.
+    for student in submissions:
+        in_gradebook = {gid: s for gid, (s, _) in read_scores(root, assignment_id, student).items()}
+        assert in_gradebook == expected[student]
+    # Sanity: the three kinds of work differ (the comparison can fail).
+    totals = {student: sum(scores.values()) for student, scores in expected.items()}
+    assert totals["stubs"] == 0 < totals["partly_wrong"] < totals["correct"]
