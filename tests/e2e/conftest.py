@@ -16,6 +16,7 @@ exception, and leaves a screenshot in tests/e2e/artifacts/ (git-ignored).
 """
 from __future__ import annotations
 
+import concurrent.futures
 import json
 import os
 import re
@@ -32,8 +33,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
-from labdriver import INSTRUCTOR_LAB_PLUGINS, INSTRUCTOR_SERVER_EXTENSIONS
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
@@ -120,10 +119,15 @@ def browser_tmpdir(e2e_tmp) -> Path:
 
 
 @pytest.fixture(scope="session")
-def playwright(browser_tmpdir, _pw_api_request_contexts):
+def playwright(browser_tmpdir, request):
     """The plugin's fixture, but the Playwright driver (and so Chromium's profiles and any
     files it leaves behind) gets TMPDIR = a folder this test session owns, not /tmp."""
     from playwright.sync_api import sync_playwright
+
+    try:  # the plugin's API-request tracing helper (pytest-playwright >= 0.7)
+        api_contexts = request.getfixturevalue("_pw_api_request_contexts")
+    except pytest.FixtureLookupError:
+        api_contexts = None
 
     saved = os.environ.get("TMPDIR")
     os.environ["TMPDIR"] = str(browser_tmpdir)  # read by the driver process at spawn
@@ -134,8 +138,8 @@ def playwright(browser_tmpdir, _pw_api_request_contexts):
             os.environ.pop("TMPDIR", None)
         else:
             os.environ["TMPDIR"] = saved
-    if _pw_api_request_contexts:
-        _pw_api_request_contexts.instrument(pw)
+    if api_contexts:
+        api_contexts.instrument(pw)
     yield pw
     pw.stop()
 
@@ -240,25 +244,35 @@ def _write_lab_settings(settings_dir: Path) -> None:
     notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
 
 
-def _hide_instructor_tools(env: dict[str, str]) -> None:
-    """The learner view, set up in this session's own JUPYTER_CONFIG_DIR (user level).
+def _hide_instructor_server_extensions(env: dict[str, str]) -> None:
+    """Server side of the learner view, in this session's own JUPYTER_CONFIG_DIR.
 
-    Lab plugins: the very commands `make lab` should run (there with --level=sys_prefix).
-    Server extensions: `jupyter server extension disable --user` refuses extensions that
-    are listed only at another level (it validates against the user config alone), so the
-    same setting is written as the file `jupyter server extension disable --sys-prefix`
-    would produce, one level up: ServerApp.jpserver_extensions = {name: false}.
+    `jupyter server extension disable --user` refuses extensions listed only at another
+    level (it validates against the user config alone), and settings in the venv's
+    jupyter_server_config.d/ outrank the user's there; a user-level jupyter_server_config.json
+    setting ServerApp.jpserver_extensions is read first and wins. (`make lab` should use
+    `jupyter server extension disable --sys-prefix ...`, which does work there.)
     """
-    for action in ("disable", "lock"):  # lock: the Plugin Manager cannot switch them back on
-        command = [sys.executable, "-m", "jupyter", "labextension", action, "--level=user", *INSTRUCTOR_LAB_PLUGINS]
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-        if result.returncode != 0:
-            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    from labdriver import INSTRUCTOR_SERVER_EXTENSIONS
+
     server_config = Path(env["JUPYTER_CONFIG_DIR"]) / "jupyter_server_config.json"
     server_config.write_text(json.dumps(
         {"ServerApp": {"jpserver_extensions": {name: False for name in INSTRUCTOR_SERVER_EXTENSIONS}}},
         indent=1,
     ))
+
+
+def _hide_instructor_lab_plugins(env: dict[str, str]) -> None:
+    """Lab side of the learner view: the very commands `make lab` should run (there with
+    --level=sys_prefix), at the user level of this session's JUPYTER_CONFIG_DIR. JupyterLab
+    reads the page config on every page request, so this may run while the server starts."""
+    from labdriver import INSTRUCTOR_LAB_PLUGINS
+
+    for action in ("disable", "lock"):  # lock: the Plugin Manager cannot switch them back on
+        command = [sys.executable, "-m", "jupyter", "labextension", action, "--level=user", *INSTRUCTOR_LAB_PLUGINS]
+        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
 
 
 def _wait_until_ready(server: LabServer, proc: subprocess.Popen) -> None:
@@ -310,8 +324,15 @@ def lab_server(e2e_tmp) -> LabServer:
 
     env = _jupyter_env(e2e_tmp / "jupyter")
     _write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
-    _hide_instructor_tools(env)
+    _hide_instructor_server_extensions(env)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        plugins_hidden = pool.submit(_hide_instructor_lab_plugins, env)
+        yield from _serve(workspace, env, e2e_tmp, plugins_hidden)
 
+
+def _serve(workspace: Path, env: dict[str, str], e2e_tmp: Path, plugins_hidden):
+    """Start JupyterLab in ``workspace`` (its cwd too: the Validate button reads the
+    learner's nbgrader_config.py from there), wait for /api/status, stop it afterwards."""
     port = _free_port()
     token = secrets.token_hex(24)
     command = [
@@ -340,6 +361,7 @@ def lab_server(e2e_tmp) -> LabServer:
     )
     try:
         _wait_until_ready(server, proc)
+        plugins_hidden.result()
         yield server
     finally:
         _stop(proc)
