@@ -1,0 +1,292 @@
+"""Plausible wrong answers to exercise 06 each lose points on the right test cell.
+
+Every submission below is the reference solution with ONE function replaced by a mistake a
+learner could make (uniform instead of log-uniform sampling, a linear grid on a log axis, a
+missing 1/2 in the kernel, the noise added to the predictive variance, an expected improvement
+with the sign of the improvement flipped, a loop that takes the argmin of EI...). All of them
+are graded together in one real `nbgrader autograde` run; each must lose points on the test
+cell of the function it breaks, and only there or on the tests of later functions that use it.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+import pytest
+from grading_support import autograde_many
+
+ASSIGNMENT = "06_hyperparameter_tuning"
+
+# Test cells that call a function besides its own test (the reference solution's calls and
+# the hidden tests' comparisons).
+_CALLERS = {
+    "grid_search": ("random_search",),  # random_search's hidden test compares with a grid
+    "rbf_kernel": ("gp_posterior", "bayesian_optimization"),
+    "gp_posterior": ("bayesian_optimization",),
+    "expected_improvement": ("bayesian_optimization",),
+}
+
+
+@dataclass(frozen=True)
+class Wrong:
+    name: str
+    answer_id: str
+    source: str
+
+    @property
+    def target(self) -> str:
+        return f"test_{self.answer_id}"
+
+    @property
+    def loses(self) -> set[str]:
+        return {self.target} | {f"test_{f}" for f in _CALLERS.get(self.answer_id, ())}
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text).strip("\n")
+
+
+# The Bayesian-optimization loop shared by the wrong loops below, with one line swapped.
+_BO_LOOP = """
+    def bayesian_optimization(objective, bounds, n_init=3, n_iter=10, seed=0, length_scale=0.2,
+                              noise=1e-6, n_candidates=1000, xi=0.01):
+        bounds = np.asarray(bounds, dtype=float)
+        low, high = bounds[:, 0], bounds[:, 1]
+        rng = np.random.default_rng(seed)
+        U = rng.uniform(size=(n_init, len(bounds)))
+        y = [float(objective(low + u * (high - low))) for u in U]
+        for _ in range(n_iter):
+            values = np.asarray(y)
+            spread = values.std()
+            z = (values - values.mean()) / (spread if spread > 0 else 1.0)
+            candidates = rng.uniform(size=(n_candidates, len(bounds)))
+            mean, var = gp_posterior(U, z, candidates, length_scale, 1.0, noise)
+            ei = expected_improvement(mean, var, float(z.min()), xi)
+            u = candidates[int(np.argmax(ei))]
+            U = np.vstack([U, u])
+            y.append(float(objective(low + u * (high - low))))
+        return low + U * (high - low), np.asarray(y)
+"""
+
+
+def _bo(old: str, new: str) -> str:
+    loop = _src(_BO_LOOP)
+    assert old in loop, old
+    return loop.replace(old, new)
+
+
+_GRID = """
+    def grid_search(objective, space, num):
+        names = list(space)
+        axes = [AXIS for name in names]
+        trials, best_params, best_value = [], None, np.inf
+        for combo in itertools.product(*axes):
+            params = {name: float(v) for name, v in zip(names, combo)}
+            value = float(objective(params))
+            trials.append((params, value))
+            if value COMPARE best_value:
+                best_params, best_value = params, value
+        return best_params, best_value, trials
+"""
+_LOG_OR_LINEAR = ("np.geomspace(space[name][0], space[name][1], num) if space[name][2] == 'log' "
+                  "else np.linspace(space[name][0], space[name][1], num)")
+
+WRONG_ANSWERS = [
+    Wrong("log_uniform_samples_uniformly", "sample_log_uniform", _src("""
+        def sample_log_uniform(low, high, size, seed):
+            if not (0 < low < high):
+                raise ValueError("need 0 < low < high")
+            return np.random.default_rng(seed).uniform(low, high, size=size)
+    """)),
+    Wrong("log_uniform_mixes_log10_and_exp", "sample_log_uniform", _src("""
+        def sample_log_uniform(low, high, size, seed):
+            if not (0 < low < high):
+                raise ValueError("need 0 < low < high")
+            rng = np.random.default_rng(seed)
+            return np.exp(rng.uniform(np.log10(low), np.log10(high), size=size))
+    """)),
+    Wrong("log_uniform_accepts_bad_bounds", "sample_log_uniform", _src("""
+        def sample_log_uniform(low, high, size, seed):
+            rng = np.random.default_rng(seed)
+            low, high = max(min(low, high), 1e-300), max(low, high)
+            return np.exp(rng.uniform(np.log(low), np.log(high), size=size))
+    """)),
+    Wrong("grid_uses_linspace_on_log_axis", "grid_search",
+          _src(_GRID).replace("AXIS", "np.linspace(space[name][0], space[name][1], num)").replace("COMPARE", "<")),
+    Wrong("grid_keeps_the_last_tie", "grid_search",
+          _src(_GRID).replace("AXIS", _LOG_OR_LINEAR).replace("COMPARE", "<=")),
+    Wrong("grid_returns_only_the_best_trial", "grid_search", _src("""
+        def grid_search(objective, space, num):
+            names = list(space)
+            axes = [np.geomspace(space[n][0], space[n][1], num) if space[n][2] == "log"
+                    else np.linspace(space[n][0], space[n][1], num) for n in names]
+            best_params, best_value = None, np.inf
+            for combo in itertools.product(*axes):
+                params = {n: float(v) for n, v in zip(names, combo)}
+                value = float(objective(params))
+                if value < best_value:
+                    best_params, best_value = params, value
+            return best_params, best_value, [(best_params, best_value)]
+    """)),
+    Wrong("random_search_uniform_learning_rate", "random_search", _src("""
+        def random_search(objective, space, n_trials, seed):
+            rng = np.random.default_rng(seed)
+            trials, best_params, best_value = [], None, np.inf
+            for _ in range(n_trials):
+                params = {name: float(rng.uniform(low, high)) for name, (low, high, scale) in space.items()}
+                value = float(objective(params))
+                trials.append((params, value))
+                if value < best_value:
+                    best_params, best_value = params, value
+            return best_params, best_value, trials
+    """)),
+    Wrong("random_search_ignores_the_seed", "random_search", _src("""
+        def random_search(objective, space, n_trials, seed):
+            rng = np.random.default_rng()
+            trials, best_params, best_value = [], None, np.inf
+            for _ in range(n_trials):
+                params = {}
+                for name, (low, high, scale) in space.items():
+                    if scale == "log":
+                        params[name] = float(np.exp(rng.uniform(np.log(low), np.log(high))))
+                    else:
+                        params[name] = float(rng.uniform(low, high))
+                value = float(objective(params))
+                trials.append((params, value))
+                if value < best_value:
+                    best_params, best_value = params, value
+            return best_params, best_value, trials
+    """)),
+    Wrong("rbf_without_the_half", "rbf_kernel", _src("""
+        def rbf_kernel(A, B, length_scale=1.0, variance=1.0):
+            A = np.asarray(A, dtype=float).reshape(len(A), -1)
+            B = np.asarray(B, dtype=float).reshape(len(B), -1)
+            sq = np.sum((A[:, None, :] - B[None, :, :]) ** 2, axis=-1)
+            return variance * np.exp(-sq / length_scale ** 2)
+    """)),
+    Wrong("rbf_length_scale_not_squared", "rbf_kernel", _src("""
+        def rbf_kernel(A, B, length_scale=1.0, variance=1.0):
+            A = np.asarray(A, dtype=float).reshape(len(A), -1)
+            B = np.asarray(B, dtype=float).reshape(len(B), -1)
+            sq = np.sum((A[:, None, :] - B[None, :, :]) ** 2, axis=-1)
+            return variance * np.exp(-0.5 * sq / length_scale)
+    """)),
+    Wrong("rbf_rejects_one_dimensional_points", "rbf_kernel", _src("""
+        def rbf_kernel(A, B, length_scale=1.0, variance=1.0):
+            A = np.atleast_2d(np.asarray(A, dtype=float))
+            B = np.atleast_2d(np.asarray(B, dtype=float))
+            sq = np.sum((A[:, None, :] - B[None, :, :]) ** 2, axis=-1)
+            return variance * np.exp(-0.5 * sq / length_scale ** 2)
+    """)),
+    Wrong("posterior_adds_noise_to_the_variance", "gp_posterior", _src("""
+        def gp_posterior(X_train, y_train, X_test, length_scale=1.0, variance=1.0, noise=1e-6):
+            y = np.asarray(y_train, dtype=float)
+            K = rbf_kernel(X_train, X_train, length_scale, variance) + noise * np.eye(len(y))
+            K_star = rbf_kernel(X_train, X_test, length_scale, variance)
+            L = np.linalg.cholesky(K)
+            mean = K_star.T @ np.linalg.solve(L.T, np.linalg.solve(L, y))
+            V = np.linalg.solve(L, K_star)
+            return mean, np.maximum(variance + noise - np.sum(V ** 2, axis=0), 0.0)
+    """)),
+    Wrong("posterior_ignores_the_noise", "gp_posterior", _src("""
+        def gp_posterior(X_train, y_train, X_test, length_scale=1.0, variance=1.0, noise=1e-6):
+            y = np.asarray(y_train, dtype=float)
+            K = rbf_kernel(X_train, X_train, length_scale, variance) + 1e-12 * np.eye(len(y))
+            K_star = rbf_kernel(X_train, X_test, length_scale, variance)
+            L = np.linalg.cholesky(K)
+            mean = K_star.T @ np.linalg.solve(L.T, np.linalg.solve(L, y))
+            V = np.linalg.solve(L, K_star)
+            return mean, np.maximum(variance - np.sum(V ** 2, axis=0), 0.0)
+    """)),
+    Wrong("posterior_explicit_inverse_unclipped", "gp_posterior", _src("""
+        def gp_posterior(X_train, y_train, X_test, length_scale=1.0, variance=1.0, noise=1e-6):
+            y = np.asarray(y_train, dtype=float)
+            K_inv = np.linalg.inv(rbf_kernel(X_train, X_train, length_scale, variance) + noise * np.eye(len(y)))
+            K_star = rbf_kernel(X_train, X_test, length_scale, variance)
+            return K_star.T @ K_inv @ y, variance - np.einsum("ij,ik,kj->j", K_star, K_inv, K_star)
+    """)),
+    Wrong("ei_sign_error", "expected_improvement", _src("""
+        def expected_improvement(mean, var, best, xi=0.0):
+            mean = np.asarray(mean, dtype=float)
+            sigma = np.sqrt(np.maximum(np.asarray(var, dtype=float), 0.0))
+            improvement = mean - best - xi
+            ei = np.maximum(improvement, 0.0)
+            positive = sigma > 0
+            z = improvement[positive] / sigma[positive]
+            ei[positive] = improvement[positive] * norm.cdf(z) + sigma[positive] * norm.pdf(z)
+            return ei
+    """)),
+    Wrong("ei_divides_by_zero_variance", "expected_improvement", _src("""
+        def expected_improvement(mean, var, best, xi=0.0):
+            sigma = np.sqrt(np.asarray(var, dtype=float))
+            improvement = best - np.asarray(mean, dtype=float) - xi
+            z = improvement / sigma
+            return improvement * norm.cdf(z) + sigma * norm.pdf(z)
+    """)),
+    Wrong("ei_uses_variance_as_sd", "expected_improvement", _src("""
+        def expected_improvement(mean, var, best, xi=0.0):
+            mean = np.asarray(mean, dtype=float)
+            sigma = np.maximum(np.asarray(var, dtype=float), 0.0)
+            improvement = best - mean - xi
+            ei = np.maximum(improvement, 0.0)
+            positive = sigma > 0
+            z = improvement[positive] / sigma[positive]
+            ei[positive] = improvement[positive] * norm.cdf(z) + sigma[positive] * norm.pdf(z)
+            return ei
+    """)),
+    Wrong("ei_adds_xi_instead_of_subtracting", "expected_improvement", _src("""
+        def expected_improvement(mean, var, best, xi=0.0):
+            mean = np.asarray(mean, dtype=float)
+            sigma = np.sqrt(np.maximum(np.asarray(var, dtype=float), 0.0))
+            improvement = best - mean + xi
+            ei = np.maximum(improvement, 0.0)
+            positive = sigma > 0
+            z = improvement[positive] / sigma[positive]
+            ei[positive] = improvement[positive] * norm.cdf(z) + sigma[positive] * norm.pdf(z)
+            return ei
+    """)),
+    Wrong("bo_takes_the_argmin_of_ei", "bayesian_optimization",
+          _bo("candidates[int(np.argmax(ei))]", "candidates[int(np.argmin(ei))]")),
+    Wrong("bo_returns_unit_cube_points", "bayesian_optimization",
+          _bo("return low + U * (high - low), np.asarray(y)", "return U, np.asarray(y)")),
+    Wrong("bo_is_random_search", "bayesian_optimization", _src("""
+        def bayesian_optimization(objective, bounds, n_init=3, n_iter=10, seed=0, length_scale=0.2,
+                                  noise=1e-6, n_candidates=1000, xi=0.01):
+            bounds = np.asarray(bounds, dtype=float)
+            low, high = bounds[:, 0], bounds[:, 1]
+            U = np.random.default_rng(seed).uniform(size=(n_init + n_iter, len(bounds)))
+            X = low + U * (high - low)
+            return X, np.array([float(objective(x)) for x in X])
+    """)),
+    Wrong("bo_best_from_raw_values", "bayesian_optimization",
+          _bo("expected_improvement(mean, var, float(z.min()), xi)",
+              "expected_improvement(mean, var, float(values.min()), xi)")),
+]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    submissions = {"reference": {}} | {w.name: {w.answer_id: w.source} for w in WRONG_ANSWERS}
+    return autograde_many(ASSIGNMENT, submissions, tmp_path_factory.mktemp("wrong06"))
+
+
+def test_reference_scores_full_marks(graded):
+    reference = graded["reference"]
+    assert reference and all(got == full for got, full in reference.values()), reference
+
+
+def test_wrong_answers_are_distinct():
+    assert len({w.name for w in WRONG_ANSWERS}) == len(WRONG_ANSWERS)
+    assert len({w.source for w in WRONG_ANSWERS}) == len(WRONG_ANSWERS)
+
+
+@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
+def test_wrong_answer_loses_points_on_its_test(graded, wrong):
+    scores = graded[wrong.name]
+    assert wrong.target in scores, f"no score for {wrong.target}: {sorted(scores)}"
+    got, full = scores[wrong.target]
+    assert got < full, f"{wrong.name}: {wrong.target} gave full marks ({got}/{full}) to a wrong {wrong.answer_id}"
+    lost = {gid for gid, (got, full) in scores.items() if got < full}
+    assert lost <= wrong.loses, (
+        f"{wrong.name} (a wrong {wrong.answer_id}) also lost points on {sorted(lost - wrong.loses)}"
+    )

@@ -1,0 +1,295 @@
+"""Plausible wrong answers to exercise 07 each lose points on the right test cell.
+
+Every submission below is the reference solution with ONE function replaced by a mistake a
+learner could make (folds without shuffling, validation rows leaking into training, a ridge
+that penalizes the intercept, ISTA without the soft threshold, dropout that forgets to rescale
+or treats p as the drop probability, an early-stopping counter that is never reset...). All of
+them are graded together in one real `nbgrader autograde` run; each must lose points on the
+test cell of the function it breaks, and only there or on the tests of later functions that
+use it.
+"""
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+
+import pytest
+from grading_support import autograde_many
+
+ASSIGNMENT = "07_overfitting_regularization"
+
+# Test cells that call a function besides its own test (the reference solution's calls and
+# the hidden tests' finite differences).
+_CALLERS = {
+    "kfold_indices": ("cross_val_score",),
+    "soft_threshold": ("lasso_ista",),
+    "dropout_forward": ("dropout_backward",),  # the gradient check differentiates the forward pass
+}
+
+
+@dataclass(frozen=True)
+class Wrong:
+    name: str
+    answer_id: str
+    source: str
+
+    @property
+    def target(self) -> str:
+        return f"test_{self.answer_id}"
+
+    @property
+    def loses(self) -> set[str]:
+        return {self.target} | {f"test_{f}" for f in _CALLERS.get(self.answer_id, ())}
+
+
+def _src(text: str) -> str:
+    return textwrap.dedent(text).strip("\n")
+
+
+_ISTA = """
+    def lasso_ista(X, y, lam, n_iter=1000):
+        X = np.asarray(X, dtype=float)
+        y = np.asarray(y, dtype=float)
+        n = len(y)
+        x_mean, y_mean = X.mean(axis=0), y.mean()
+        Xc, yc = X - x_mean, y - y_mean
+        step = n / np.linalg.norm(Xc, 2) ** 2
+        w = np.zeros(X.shape[1])
+        for _ in range(n_iter):
+            grad = Xc.T @ (Xc @ w - yc) / n
+            w = soft_threshold(w - step * grad, step * lam)
+        return w, float(y_mean - x_mean @ w)
+"""
+
+
+def _ista(old: str, new: str) -> str:
+    body = _src(_ISTA)
+    assert old in body, old
+    return body.replace(old, new)
+
+
+_EARLY = """
+    def early_stopping(val_losses, patience, min_delta=0.0):
+        best, best_epoch, waited = np.inf, 0, 0
+        losses = [float(v) for v in val_losses]
+        for epoch, loss in enumerate(losses):
+            if loss < best - min_delta:
+                best, best_epoch, waited = loss, epoch, 0
+            else:
+                waited += 1
+                if waited >= patience:
+                    return best_epoch, epoch
+        return best_epoch, len(losses) - 1
+"""
+
+
+def _early(old: str, new: str) -> str:
+    body = _src(_EARLY)
+    assert old in body, old
+    return body.replace(old, new)
+
+
+WRONG_ANSWERS = [
+    Wrong("kfold_without_shuffling", "kfold_indices", _src("""
+        def kfold_indices(n, k, seed):
+            if not (2 <= k <= n):
+                raise ValueError("need 2 <= k <= n")
+            folds = np.array_split(np.arange(n), k)
+            return [(np.concatenate([f for j, f in enumerate(folds) if j != i]), folds[i]) for i in range(k)]
+    """)),
+    Wrong("kfold_trains_on_everything", "kfold_indices", _src("""
+        def kfold_indices(n, k, seed):
+            if not (2 <= k <= n):
+                raise ValueError("need 2 <= k <= n")
+            folds = np.array_split(np.random.default_rng(seed).permutation(n), k)
+            return [(np.arange(n), folds[i]) for i in range(k)]
+    """)),
+    Wrong("kfold_drops_the_remainder", "kfold_indices", _src("""
+        def kfold_indices(n, k, seed):
+            if not (2 <= k <= n):
+                raise ValueError("need 2 <= k <= n")
+            order = np.random.default_rng(seed).permutation(n)
+            size = n // k
+            folds = [order[i * size:(i + 1) * size] for i in range(k)]
+            return [(np.setdiff1d(order, folds[i]), folds[i]) for i in range(k)]
+    """)),
+    Wrong("kfold_ignores_the_seed", "kfold_indices", _src("""
+        def kfold_indices(n, k, seed):
+            if not (2 <= k <= n):
+                raise ValueError("need 2 <= k <= n")
+            folds = np.array_split(np.random.default_rng(0).permutation(n), k)
+            return [(np.concatenate([f for j, f in enumerate(folds) if j != i]), folds[i]) for i in range(k)]
+    """)),
+    Wrong("cv_leaks_validation_into_training", "cross_val_score", _src("""
+        def cross_val_score(fit, predict, X, y, k, seed):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            params = fit(X, y)
+            scores = np.array([np.mean((np.asarray(predict(params, X[val]), dtype=float) - y[val]) ** 2)
+                               for train, val in kfold_indices(len(y), k, seed)])
+            return float(scores.mean()), scores
+    """)),
+    Wrong("cv_scores_the_training_folds", "cross_val_score", _src("""
+        def cross_val_score(fit, predict, X, y, k, seed):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            scores = []
+            for train, val in kfold_indices(len(y), k, seed):
+                params = fit(X[train], y[train])
+                scores.append(np.mean((np.asarray(predict(params, X[train]), dtype=float) - y[train]) ** 2))
+            scores = np.array(scores)
+            return float(scores.mean()), scores
+    """)),
+    Wrong("cv_pools_instead_of_averaging_folds", "cross_val_score", _src("""
+        def cross_val_score(fit, predict, X, y, k, seed):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            scores, sizes = [], []
+            for train, val in kfold_indices(len(y), k, seed):
+                params = fit(X[train], y[train])
+                scores.append(np.mean((np.asarray(predict(params, X[val]), dtype=float) - y[val]) ** 2))
+                sizes.append(len(val))
+            scores = np.array(scores)
+            return float(np.average(scores, weights=sizes)), scores
+    """)),
+    Wrong("ridge_penalizes_the_bias", "ridge_fit", _src("""
+        def ridge_fit(X, y, lam):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            A = np.c_[X, np.ones(len(y))]
+            theta = np.linalg.solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ y)
+            return theta[:-1], float(theta[-1])
+    """)),
+    Wrong("ridge_averages_the_squared_error", "ridge_fit", _src("""
+        def ridge_fit(X, y, lam):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            x_mean, y_mean = X.mean(axis=0), y.mean()
+            Xc, yc = X - x_mean, y - y_mean
+            w = np.linalg.solve(Xc.T @ Xc / len(y) + lam * np.eye(X.shape[1]), Xc.T @ yc / len(y))
+            return w, float(y_mean - x_mean @ w)
+    """)),
+    Wrong("ridge_forgets_to_centre", "ridge_fit", _src("""
+        def ridge_fit(X, y, lam):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            w = np.linalg.solve(X.T @ X + lam * np.eye(X.shape[1]), X.T @ y)
+            return w, float(y.mean() - X.mean(axis=0) @ w)
+    """)),
+    Wrong("soft_threshold_is_hard_threshold", "soft_threshold", _src("""
+        def soft_threshold(v, t):
+            v = np.asarray(v, dtype=float)
+            return np.where(np.abs(v) > t, v, 0.0)
+    """)),
+    Wrong("soft_threshold_loses_the_sign", "soft_threshold", _src("""
+        def soft_threshold(v, t):
+            v = np.asarray(v, dtype=float)
+            return np.maximum(np.abs(v) - t, 0.0)
+    """)),
+    Wrong("ista_without_the_threshold", "lasso_ista",
+          _ista("w = soft_threshold(w - step * grad, step * lam)", "w = w - step * grad")),
+    Wrong("ista_subgradient_step", "lasso_ista",
+          _ista("w = soft_threshold(w - step * grad, step * lam)", "w = w - step * (grad + lam * np.sign(w))")),
+    Wrong("ista_threshold_not_scaled_by_step", "lasso_ista",
+          _ista("w = soft_threshold(w - step * grad, step * lam)", "w = soft_threshold(w - step * grad, lam)")),
+    Wrong("ista_summed_squared_error", "lasso_ista",
+          _ista("grad = Xc.T @ (Xc @ w - yc) / n", "grad = Xc.T @ (Xc @ w - yc)")
+          .replace("step = n / np.linalg.norm(Xc, 2) ** 2", "step = 1 / np.linalg.norm(Xc, 2) ** 2")),
+    Wrong("ista_penalizes_the_bias", "lasso_ista", _src("""
+        def lasso_ista(X, y, lam, n_iter=1000):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            n = len(y)
+            A = np.c_[X, np.ones(n)]
+            step = n / np.linalg.norm(A, 2) ** 2
+            theta = np.zeros(A.shape[1])
+            for _ in range(n_iter):
+                theta = soft_threshold(theta - step * A.T @ (A @ theta - y) / n, step * lam)
+            return theta[:-1], float(theta[-1])
+    """)),
+    Wrong("dropout_forgets_to_rescale", "dropout_forward", _src("""
+        def dropout_forward(x, p_keep, seed, train=True):
+            if not (0 < p_keep <= 1):
+                raise ValueError("p_keep must be in (0, 1]")
+            x = np.asarray(x, dtype=float)
+            if not train:
+                return x.copy(), np.ones_like(x)
+            mask = (np.random.default_rng(seed).random(x.shape) < p_keep).astype(float)
+            return x * mask, mask
+    """)),
+    Wrong("dropout_p_is_the_drop_probability", "dropout_forward", _src("""
+        def dropout_forward(x, p_keep, seed, train=True):
+            if not (0 < p_keep <= 1):
+                raise ValueError("p_keep must be in (0, 1]")
+            x = np.asarray(x, dtype=float)
+            if not train or p_keep == 1:
+                return x.copy(), np.ones_like(x)
+            mask = (np.random.default_rng(seed).random(x.shape) >= p_keep) / (1 - p_keep)
+            return x * mask, mask
+    """)),
+    Wrong("dropout_scales_at_test_time", "dropout_forward", _src("""
+        def dropout_forward(x, p_keep, seed, train=True):
+            if not (0 < p_keep <= 1):
+                raise ValueError("p_keep must be in (0, 1]")
+            x = np.asarray(x, dtype=float)
+            if not train:
+                return x * p_keep, np.full(x.shape, p_keep)
+            mask = (np.random.default_rng(seed).random(x.shape) < p_keep) / p_keep
+            return x * mask, mask
+    """)),
+    Wrong("dropout_uses_the_global_rng", "dropout_forward", _src("""
+        def dropout_forward(x, p_keep, seed, train=True):
+            if not (0 < p_keep <= 1):
+                raise ValueError("p_keep must be in (0, 1]")
+            x = np.asarray(x, dtype=float)
+            if not train:
+                return x.copy(), np.ones_like(x)
+            mask = (np.random.random(x.shape) < p_keep) / p_keep
+            return x * mask, mask
+    """)),
+    Wrong("dropout_backward_unscaled_mask", "dropout_backward", _src("""
+        def dropout_backward(dout, mask):
+            return np.asarray(dout, dtype=float) * (np.asarray(mask) != 0)
+    """)),
+    Wrong("dropout_backward_divides_by_mask", "dropout_backward", _src("""
+        def dropout_backward(dout, mask):
+            mask = np.asarray(mask, dtype=float)
+            return np.where(mask != 0, np.asarray(dout, dtype=float) / np.where(mask != 0, mask, 1.0), 0.0)
+    """)),
+    Wrong("early_stopping_off_by_one", "early_stopping",
+          _early("if waited >= patience:", "if waited > patience:")),
+    Wrong("early_stopping_never_resets_the_counter", "early_stopping",
+          _early("best, best_epoch, waited = loss, epoch, 0", "best, best_epoch = loss, epoch")),
+    Wrong("early_stopping_ignores_min_delta", "early_stopping",
+          _early("if loss < best - min_delta:", "if loss < best:")),
+    Wrong("early_stopping_counts_ties_as_improvement", "early_stopping",
+          _early("if loss < best - min_delta:", "if loss <= best - min_delta:")),
+]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    submissions = {"reference": {}} | {w.name: {w.answer_id: w.source} for w in WRONG_ANSWERS}
+    return autograde_many(ASSIGNMENT, submissions, tmp_path_factory.mktemp("wrong07"))
+
+
+def test_reference_scores_full_marks(graded):
+    reference = graded["reference"]
+    assert reference and all(got == full for got, full in reference.values()), reference
+
+
+def test_wrong_answers_are_distinct():
+    assert len({w.name for w in WRONG_ANSWERS}) == len(WRONG_ANSWERS)
+    assert len({w.source for w in WRONG_ANSWERS}) == len(WRONG_ANSWERS)
+
+
+@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
+def test_wrong_answer_loses_points_on_its_test(graded, wrong):
+    scores = graded[wrong.name]
+    assert wrong.target in scores, f"no score for {wrong.target}: {sorted(scores)}"
+    got, full = scores[wrong.target]
+    assert got < full, f"{wrong.name}: {wrong.target} gave full marks ({got}/{full}) to a wrong {wrong.answer_id}"
+    lost = {gid for gid, (got, full) in scores.items() if got < full}
+    assert lost <= wrong.loses, (
+        f"{wrong.name} (a wrong {wrong.answer_id}) also lost points on {sorted(lost - wrong.loses)}"
+    )
