@@ -184,73 +184,81 @@ def grade_assignment(course: Course, assignment_id: str, options: GradeOptions |
     call_timeout = float(options.call_timeout or max(1.0, timeout / 4))
     limits = asdict(Limits(memory_mb=options.memory_mb, cpu_seconds=int(timeout) + 5))
 
-    gradebook = open_gradebook(db_url, settings.course_id)
-    try:
+    specs, reused = [], []
+    for folder in folders:
+        student = folder.parent.name
+        files = _collect_files(folder)
+        key = _key(sources, files, limits, (timeout, call_timeout, mode))
+        stored = _read_json(state / f"{student}.json")
+        if not options.force and stored and stored.get("key") == key:
+            reused.append(stored)
+            continue
+        timestamp_file = folder / "timestamp.txt"
+        specs.append({
+            "assignment": assignment_id, "student": student, "key": key,
+            "notebooks": sources, "files": files, "mode": mode, "limits": limits,
+            "timeout": timeout, "call_timeout": call_timeout,
+            "protected": [str(p) for p in protected],
+            "timestamp": timestamp_file.read_text(errors="replace").strip() if timestamp_file.is_file() else None,
+        })
+
+    books: list = []  # the open gradebook, once prepare() ran
+
+    def prepare() -> None:
+        """Open the gradebook and register the assignment. Runs while the first workers
+        already grade (importing nbgrader takes seconds; the workers do not need it)."""
+        gradebook = open_gradebook(db_url, settings.course_id)
         if not is_registered(gradebook, assignment_id, source_nbs):
             gradebook.close()
             register_assignment(course, assignment_id, db_url)
             gradebook = open_gradebook(db_url, settings.course_id)
             if not is_registered(gradebook, assignment_id, source_nbs):
+                gradebook.close()
                 raise CourseError(
                     f"the gradebook {db_url} still lacks the cells of {assignment_id!r} after "
                     "nbgrader generate_assignment; was the assignment renamed?")
-
-        specs, reused = [], []
-        for folder in folders:
-            student = folder.parent.name
-            files = _collect_files(folder)
-            key = _key(sources, files, limits, (timeout, call_timeout, mode))
-            stored = _read_json(state / f"{student}.json")
-            if not options.force and stored and stored.get("key") == key:
-                reused.append(stored)
-                continue
-            timestamp_file = folder / "timestamp.txt"
-            specs.append({
-                "assignment": assignment_id, "student": student, "key": key,
-                "notebooks": sources, "files": files, "mode": mode, "limits": limits,
-                "timeout": timeout, "call_timeout": call_timeout,
-                "protected": [str(p) for p in protected],
-                "timestamp": timestamp_file.read_text(errors="replace").strip() if timestamp_file.is_file() else None,
-            })
-
-        def finish(result: dict, was_reused: bool = False) -> None:
-            student = result["student"]
-            if not was_reused:
-                _write_json(state / f"{student}.json", result)  # persisted before anything else
-            marker = state / f"{student}.recorded"
-            stamp = hashlib.sha256((result["key"] + "\0" + db_url).encode()).hexdigest()
-            if was_reused and marker.is_file() and marker.read_text() == stamp:
-                pass  # already in this gradebook
-            else:
-                try:
-                    record(gradebook, result, result.get("timestamp"))
-                except ValueError as exc:  # an unreadable timestamp.txt
-                    gradebook.db.rollback()
-                    result.setdefault("messages", []).append(f"timestamp.txt ignored: {exc}")
-                    record(gradebook, result, None)
-                write_feedback(result, settings.feedback / student / assignment_id)
-                marker.write_text(stamp)
-            summary.outcomes.append(Outcome(
-                student, result["status"], result.get("score", 0.0), result.get("max_score", 0.0),
-                list(result.get("messages", [])), reused=was_reused, seconds=result.get("seconds", 0.0)))
-
+        books.append(gradebook)
         for stored in reused:
             finish(stored, was_reused=True)
-        progress = Progress(len(specs), f"grading {assignment_id}", enabled=options.progress and bool(specs))
 
-        def on_result(spec: dict, result: dict) -> None:
-            result["timestamp"] = spec.get("timestamp")
-            finish(result)
-            progress.advance(result["status"])
+    def finish(result: dict, was_reused: bool = False) -> None:
+        gradebook = books[0]
+        student = result["student"]
+        if not was_reused:
+            _write_json(state / f"{student}.json", result)  # persisted before anything else
+        marker = state / f"{student}.recorded"
+        stamp = hashlib.sha256((result["key"] + "\0" + db_url).encode()).hexdigest()
+        if not (was_reused and marker.is_file() and marker.read_text() == stamp):
+            try:
+                record(gradebook, result, result.get("timestamp"))
+            except ValueError as exc:  # an unreadable timestamp.txt
+                gradebook.db.rollback()
+                result.setdefault("messages", []).append(f"timestamp.txt ignored: {exc}")
+                record(gradebook, result, None)
+            write_feedback(result, settings.feedback / student / assignment_id)
+            marker.write_text(stamp)
+        summary.outcomes.append(Outcome(
+            student, result["status"], result.get("score", 0.0), result.get("max_score", 0.0),
+            list(result.get("messages", [])), reused=was_reused, seconds=result.get("seconds", 0.0)))
 
+    progress = Progress(len(specs), f"grading {assignment_id}", enabled=options.progress and bool(specs))
+
+    def on_result(spec: dict, result: dict) -> None:
+        result["timestamp"] = spec.get("timestamp")
+        finish(result)
+        progress.advance(result["status"])
+
+    try:
         if options.dask_scheduler:
+            prepare()
             run_dask(specs, options.dask_scheduler, on_result)
         else:
-            run_local(specs, options.workers or default_workers(), timeout + 30.0, on_result)
+            run_local(specs, options.workers or default_workers(), timeout + 30.0, on_result, prepare)
         progress.close()
-        export_csv(gradebook, summary.csv_path)
+        export_csv(books[0], summary.csv_path)
     finally:
-        gradebook.close()
+        for gradebook in books:
+            gradebook.close()
     summary.seconds = time.monotonic() - started
     return summary
 
@@ -264,7 +272,7 @@ def _failure(spec: dict, status: str, message: str) -> dict:
 
 
 def run_local(specs: list[dict], workers: int, hard_timeout: float,
-              on_result: Callable[[dict, dict], None]) -> None:
+              on_result: Callable[[dict, dict], None], prepare: Callable[[], None] = lambda: None) -> None:
     """Grade ``specs`` in forked worker processes, ``workers`` at a time.
 
     A fork of this process starts warm (numpy and the judge already imported); each child
@@ -273,8 +281,9 @@ def run_local(specs: list[dict], workers: int, hard_timeout: float,
     queue = list(specs)
     running: dict[int, dict] = {}
     selector = selectors.DefaultSelector()
+    prepared = False
     try:
-        while queue or running:
+        while queue or running or not prepared:
             while queue and len(running) < workers:
                 spec = queue.pop(0)
                 read_fd, write_fd = os.pipe()
@@ -298,6 +307,10 @@ def run_local(specs: list[dict], workers: int, hard_timeout: float,
                 os.set_blocking(read_fd, False)
                 running[pid] = {"spec": spec, "fd": read_fd, "data": bytearray(), "start": time.monotonic()}
                 selector.register(read_fd, selectors.EVENT_READ, pid)
+            if not prepared:
+                prepare()  # the first workers are already grading
+                prepared = True
+                continue
             for key, _ in selector.select(timeout=0.5):
                 pid = key.data
                 job = running[pid]
