@@ -176,3 +176,19 @@ def test_killing_the_grader_mid_batch_loses_nothing(course_copy, bwrap_available
     assert {s for s, o in outcomes.items() if o.reused} == kept
     assert all(o.status == "graded" and o.score == 12.0 for o in outcomes.values())
     assert not list(state.glob(".*.tmp"))
+
+
+def test_without_bubblewrap_it_warns_loudly_and_still_grades(course_copy, monkeypatch, capsys):
+    """No bwrap on PATH: the round says so on stderr and in the summary, and grades unconfined."""
+    import descentlab.grade.sandbox as sandbox
+
+    real_which = sandbox.shutil.which
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None if name == "bwrap" else real_which(name))
+    root = course_copy()
+    submit(root, "ada")
+    submit(root, "bob", {"mae": STUB})
+    summary = grade(root)
+    assert summary.sandbox == "none"
+    assert any("NO SANDBOX" in w and "bubblewrap" in w for w in summary.warnings)
+    assert "NO SANDBOX" in capsys.readouterr().err and "NO SANDBOX" in summary.format()
+    assert {s: o.score for s, o in summary.by_student().items()} == {"ada": 14.0, "bob": 12.0}

@@ -225,6 +225,9 @@ class Runner:
             if callable(value):
                 functions.append(name)
                 continue
+            if (isinstance(value, np.ndarray) and value.nbytes > 1_000_000) or \
+                    (isinstance(value, (list, tuple, dict, str, bytes)) and len(value) > 10_000):
+                continue  # big module-level data stays here; tests call functions
             try:
                 data[name] = encode(value)
             except (NotPlainData, RecursionError):
@@ -373,7 +376,8 @@ def main() -> None:
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     apply_limits(limits)
-    runner = Runner(Channel(read_fd, write_fd), int(limits.get("output_chars", 20000)))
+    # What the judge sends is trusted (the learner's own files can be large): no size cap.
+    runner = Runner(Channel(read_fd, write_fd, max_frame=1 << 40), int(limits.get("output_chars", 20000)))
     sys.stdout = sys.stderr = runner.out
     builtins.display = display
     if limits.get("workdir"):
