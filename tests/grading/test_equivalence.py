@@ -66,3 +66,25 @@ def test_same_scores_as_nbgrader_autograde(assignment_id, course_copy, bwrap_ava
     # Sanity: the three kinds of work differ (the comparison can fail).
     totals = {student: sum(scores.values()) for student, scores in expected.items()}
     assert totals["stubs"] == 0 < totals["partly_wrong"] < totals["correct"]
+
+
+MUTATES_ITS_INPUT = '''def cross_entropy_grad(logits, labels):
+    logits -= np.max(logits, axis=1, keepdims=True)   # changes the caller's array
+    probs = np.exp(logits) / np.sum(np.exp(logits), axis=1, keepdims=True)
+    labels = np.asarray(labels, dtype=int)
+    probs[np.arange(len(labels)), labels] -= 1.0
+    return probs / len(labels)
+'''
+
+
+def test_in_place_changes_to_arguments_are_seen_as_in_one_kernel(course_copy, bwrap_available):
+    """A function that changes its input array passes every value check but fails the
+    hidden "must not change its input" check under nbgrader; the sandbox copies arguments,
+    so the grader writes such changes back into the test's arrays to judge the same."""
+    root = course_copy("01_objective_functions")
+    submit(root, "mutator", {"cross_entropy_grad": MUTATES_ITS_INPUT})
+    nbgrader(root, "autograde", "01_objective_functions", "--force")
+    expected = {gid: s for gid, (s, _) in read_scores(root, "01_objective_functions", "mutator").items()}
+    assert expected["test_cross_entropy_grad"] == 0.0 and sum(expected.values()) == 12.0
+    grade(root)
+    assert scores_of(stored_result(root, "mutator")) == expected
