@@ -20,11 +20,8 @@ from __future__ import annotations
 import ast
 import builtins
 import io
-import math
 import os
-import sys
 import time
-import traceback
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,7 +256,8 @@ class Judge:
         self.files: list[tuple[str, bytes]] = []
         self.ran: list[Cell] = []  # learner-side cells run so far (replayed after a restart)
         self.poison: set[str] = set()  # labels of cells that killed the sandbox
-        self.current = ""
+        self.data_names: set[str] = set()  # learner data (not functions) copied into the namespace
+        self.tracemalloc: TracemallocShim | None = None
 
     # -- arguments ------------------------------------------------------------------
     def handle(self, value: Any) -> dict:
@@ -333,6 +331,8 @@ class Judge:
         error = reply.get("error")
         if isinstance(error, dict):
             text = f"{error.get('type')}: {error.get('message')}"
+            if error.get("where"):
+                text += "\n" + str(error["where"])[:1000]
             if error.get("resource"):
                 self.events.append(Event("resource", f"cell '{cell.label}' hit the {error['resource']} limit ({text})"))
             if cell.kind == "answer" or cell.kind == "added":
@@ -365,8 +365,6 @@ class Judge:
                 except WireError:
                     continue
 
-    data_names: set[str]
-    tracemalloc: "TracemallocShim | None" = None
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
         shim = self.tracemalloc
@@ -555,7 +553,6 @@ def judge_notebook(source_nb: dict, submission_nb: dict, name: str, files: list[
     verdict.unchanged_answers = [c.label for c in program if c.kind == "answer" and c.unchanged]
     verdict.answer_ids = [c.label for c in program if c.kind == "answer"]
     judge = Judge(mode, limits, protected, call_timeout, deadline, fallback_workdir)
-    judge.data_names = set()
     judge.files = files
     ns: dict = {"__name__": "__main__", "__builtins__": builtins}
     ns["display"] = lambda *a, **k: None

@@ -25,14 +25,14 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 from ..course import Course, CourseError
 from .feedback import write_feedback
 from .gradebook import course_settings, export_csv, is_registered, load_sources, open_gradebook, record, register_assignment
 from .progress import Progress
 from .sandbox import Limits, probe
-from .task import GRADER_ERROR, GRADED, TIMED_OUT, grade_submission
+from .task import GRADER_ERROR, TIMED_OUT, grade_submission
 
 GRADER_VERSION = "descentlab-grade-1"
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024

@@ -20,7 +20,7 @@ import traceback
 
 import numpy as np
 
-from descentlab.grade.wire import Channel, NotPlainData, WireError, decode, describe_type, encode
+from descentlab.grade.wire import Channel, NotPlainData, WireError, decode, encode
 
 MAIN_PID = os.getpid()
 
