@@ -196,6 +196,11 @@ def _probe_uid() -> int:
 
 
 def sandbox_uid() -> int:
-    """A host uid no one uses, distinct for each concurrent grader process on this host,
-    so RLIMIT_NPROC counts one learner's processes only."""
-    return 200000 + os.getpid() % 100000 if os.geteuid() == 0 else 0
+    """A host uid no one uses, distinct for each concurrent grader process (and thread: a
+    Dask worker runs tasks in threads) on this host, so RLIMIT_NPROC counts one learner's
+    processes only."""
+    if os.geteuid() != 0:
+        return 0
+    import threading
+
+    return 200000 + (os.getpid() * 7919 + threading.get_ident()) % 100000
