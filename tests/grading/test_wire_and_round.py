@@ -1,0 +1,104 @@
+"""The plain-data wire, the progress bar, and a round into another gradebook URL."""
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from gradehelp import STUB, grade, submit
+
+from descentlab.grade.progress import Progress
+from descentlab.grade.wire import NotPlainData, WireError, decode, encode
+
+
+@pytest.mark.parametrize("value", [
+    None, True, 3, -2**70, 2.5, float("inf"), "text", b"\x00bytes", 1 + 2j, [1, [2.0, None]], (1, "a"),
+    {"lr": 0.1, 3: (1, 2), (1, 2): [np.zeros(2)]}, np.arange(6, dtype=np.int32).reshape(2, 3),
+    np.array([True, False]), np.float32(1.5), np.int64(7), np.zeros((0, 3)),
+])
+def test_plain_data_round_trips_with_its_type(value):
+    back = decode(json.loads(json.dumps(encode(value))))
+    assert type(back) is type(value)
+    if isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype and back.shape == value.shape and np.array_equal(back, value)
+    elif isinstance(value, dict):
+        assert back.keys() == value.keys()
+    else:
+        assert back == value or (back != back and value != value)
+
+
+class LyingFloat(float):
+    def __eq__(self, other):
+        return True
+
+
+class LyingArray(np.ndarray):
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize("value", [LyingFloat(1.0), object(), (x for x in []), np.array([object()]),
+                                   np.array(["a"]), lambda: 0])
+def test_objects_do_not_cross(value):
+    with pytest.raises(NotPlainData):
+        encode(value)
+
+
+def test_array_subclasses_arrive_as_plain_arrays():
+    back = decode(encode(np.zeros(3).view(LyingArray)))
+    assert type(back) is np.ndarray and not (back == np.ones(3)).any()
+
+
+@pytest.mark.parametrize("tree", [
+    {"$": "pickle", "v": "gASV"},
+    {"$": "nd", "dtype": "|O", "shape": [1], "b64": "AAAAAAAAAAA="},
+    {"$": "nd", "dtype": "<f8", "shape": [2], "b64": "AAAAAAAAAAA="},
+    {"$": "nd", "dtype": "<f8", "shape": [-1], "b64": ""},
+    {"$": "dict", "v": [[[1, 2], 3]]},
+    {"$": "fn", "name": "mse"},
+    {"$": "float", "v": "1e400"},
+    {"no": "tag"},
+])
+def test_the_decoder_is_strict(tree):
+    with pytest.raises(WireError):
+        decode(tree)
+
+
+def test_deep_nesting_is_refused_both_ways():
+    deep: list = []
+    for _ in range(200):
+        deep = [deep]
+    with pytest.raises(NotPlainData):
+        encode(deep)
+    tree: list = []
+    for _ in range(200):
+        tree = [tree]
+    with pytest.raises(WireError):
+        decode(tree)
+
+
+def test_progress_bar_shows_counts_rate_and_eta():
+    stream = io.StringIO()
+    progress = Progress(4, "grading x", stream=stream)
+    for status in ("graded", "crashed", "graded", "graded"):
+        progress.advance(status)
+    lines = stream.getvalue().splitlines()
+    assert lines[-1].startswith("grading x [") and "4/4" in lines[-1] and "100%" in lines[-1]
+    assert "ETA" in lines[1] and "1 not graded cleanly" in lines[-1]
+
+
+def test_grades_go_to_the_gradebook_url_given(course_copy, bwrap_available, tmp_path):
+    from nbgrader.api import Gradebook
+
+    root = course_copy()
+    submit(root, "ada")
+    submit(root, "bob", {"mae": STUB})
+    url = "sqlite:///" + str(tmp_path / "elsewhere.db")
+    grade(root, db_url=url, csv_path=tmp_path / "grades.csv")
+    with Gradebook(url, "descentlab") as gradebook:
+        scores = {s.student.id: s.score for s in gradebook.assignment_submissions("01_objective_functions")}
+    assert scores == {"ada": 14.0, "bob": 12.0}
+    with Gradebook("sqlite:///" + str(root / "autograder" / "gradebook.db"), "descentlab") as default:
+        assert default.assignment_submissions("01_objective_functions") == []
+    assert "bob" in (tmp_path / "grades.csv").read_text()
