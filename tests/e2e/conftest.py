@@ -161,6 +161,12 @@ def browser_type_launch_args(browser_type_launch_args, browser_tmpdir):
     }
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """A taller window than Playwright's 1280x720, so screenshots show more of a notebook."""
+    return {"viewport": {"width": 1280, "height": 1000}, **browser_context_args}
+
+
 # --------------------------------------------------------------------------------------
 # JupyterLab: one server per session over a learner workspace.
 # --------------------------------------------------------------------------------------

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Locator, Page, expect
 
+# Widgets answer through the kernel; on a loaded 2-core machine 5 s (Playwright's default
+# for expect) is too tight. Waits that can take longer pass their own timeout.
+expect.set_options(timeout=20_000)
+
 NOTEBOOK = "#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden)"
 STDERR_MIME = "application/vnd.jupyter.stderr"
 KERNEL_START_TIMEOUT = 90_000  # ms: first kernel on a loaded 2-core machine
@@ -211,11 +215,17 @@ def append_code_cell(page: Page, source: str) -> Locator:
 
 
 def run_cell(page: Page, cell: Locator, timeout: float = 60_000) -> None:
-    """Run one cell with Shift+Enter and wait until it has its execution number."""
-    cell.locator(".cm-content").click()
-    page.keyboard.press("Escape")
+    """Run one cell with Shift+Enter and wait until it has its execution number. Its old
+    output is cleared first (Edit > Clear Cell Output resets the prompt to [ ]): after a
+    kernel restart the new number can equal the old one, so only [ ] -> [n] proves a run."""
+    prompt = cell.locator(".jp-InputArea-prompt")
+    prompt.click()  # selects the cell, command mode
+    if re.search(r"\[[\d*]+\]", prompt.inner_text()):
+        menu_command(page, "Edit", "Clear Cell Output")
+        expect(prompt).not_to_have_text(re.compile(r"\[[\d*]+\]"))
+        prompt.click()
     page.keyboard.press("Shift+Enter")
-    expect(cell.locator(".jp-InputArea-prompt")).to_have_text(re.compile(r"\[\d+\]"), timeout=timeout)
+    expect(prompt).to_have_text(re.compile(r"\[\d+\]"), timeout=timeout)
     expect(notebook(page).locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]')).to_have_count(
         1, timeout=timeout
     )
