@@ -98,23 +98,44 @@ def record(gradebook, result: dict, timestamp: str | None) -> None:
 
 def _record(gradebook, result: dict, timestamp: str | None) -> None:
     assignment_id, student = result["assignment"], result["student"]
-    gradebook.update_or_create_student(student)
+    cache = gradebook.__dict__.setdefault("_descentlab_cache", {})
+    if "students" not in cache:
+        cache["students"] = {s.id for s in gradebook.students}
+    if assignment_id not in cache:  # notebook -> cell name -> cell id, loaded once
+        cache[assignment_id] = {
+            nb.name: {c.name: c.id for c in [*nb.grade_cells, *nb.solution_cells]}
+            for nb in gradebook.find_assignment(assignment_id).notebooks
+        }
+    known = cache["students"]
+    if student not in known:
+        gradebook.update_or_create_student(student)
+        known.add(student)
     if timestamp:
-        gradebook.update_or_create_submission(assignment_id, student, timestamp=timestamp)
+        submission = gradebook.update_or_create_submission(assignment_id, student, timestamp=timestamp)
     else:
-        gradebook.update_or_create_submission(assignment_id, student)
+        submission = gradebook.update_or_create_submission(assignment_id, student)
+    # The submission's own grades and comments, by cell name: nbgrader's find_grade and
+    # find_comment would run one joined query per cell (most of the time of a round).
+    notebooks = {nb.name: nb for nb in submission.notebooks}
     for name, notebook in result["notebooks"].items():
+        stored = notebooks.get(name)
+        if stored is None:
+            continue
+        by_id = cache[assignment_id].get(name, {})
+        grades_by_cell = {g.cell_id: g for g in stored.grades}
+        comments_by_cell = {c.cell_id: c for c in stored.comments}
+        grades = {cell: grades_by_cell[i] for cell, i in by_id.items() if i in grades_by_cell}
+        comments = {cell: comments_by_cell[i] for cell, i in by_id.items() if i in comments_by_cell}
         for test in notebook["tests"]:
-            grade = gradebook.find_grade(test["grade_id"], name, assignment_id, student)
+            grade = grades.get(test["grade_id"])
+            if grade is None:
+                continue
             grade.auto_score = float(test["score"])
             grade.needs_manual_grade = grade.manual_score is not None
         unchanged = set(notebook.get("unchanged_answers", []))
         for answer in notebook.get("answer_ids", []):
-            try:
-                comment = gradebook.find_comment(answer, name, assignment_id, student)
-            except Exception:  # noqa: BLE001 - a cell the gradebook does not know
-                continue
-            comment.auto_comment = "No response." if answer in unchanged else None
+            if answer in comments:
+                comments[answer].auto_comment = "No response." if answer in unchanged else None
     gradebook.db.commit()
 
 
