@@ -83,9 +83,13 @@ class Session:
         os.set_blocking(self.process.stdout.fileno(), False)
         self.next_id = 0
         self.alive = True
-        hello = self.channel.recv(time.monotonic() + START_TIMEOUT)
-        if hello.get("op") != "ready":
-            raise WireError("the runner did not start")
+        try:
+            hello = self.channel.recv(time.monotonic() + START_TIMEOUT)
+            if hello.get("op") != "ready":
+                raise WireError("the runner did not start")
+        except (WireError, OSError):
+            self.kill()
+            raise
 
     def request(self, message: dict, timeout: float) -> dict:
         """Send ``message`` and serve callbacks until its answer arrives."""
@@ -284,8 +288,15 @@ class Judge:
                 raise SandboxLost(f"the learner's process failed {MAX_RESTARTS + 1} times; remaining tests not run")
         if self.deadline - time.monotonic() <= 0:
             raise SandboxLost("the time for this submission ran out")
-        self.session = Session(self)
-        self.session.request({"op": "files", "files": [[p, encode(b)] for p, b in self.files]}, START_TIMEOUT)
+        try:
+            self.session = Session(self)
+            self.session.request({"op": "files", "files": [[p, encode(b)] for p, b in self.files]}, START_TIMEOUT)
+        except (WireError, OSError) as exc:
+            if self.session is not None:
+                self.session.kill()
+            message = f"the sandbox could not start the learner's process: {type(exc).__name__}: {exc}"
+            self.events.append(Event("crash", message))
+            raise SandboxLost(message) from None
         for cell in self.ran:
             if cell.label not in self.poison:
                 self._run_cell(cell, replay=True)
