@@ -91,6 +91,18 @@ FORGERIES = {
         "        except OSError:\n"
         "            pass\n"
         "def mse(a, b):\n    _forge()\n    raise NotImplementedError()\n"),
+    # Changing the test's own arrays in place so a reference computed after the call matches
+    # (in-place changes are written back, as in one kernel; the visible literal checks still fail).
+    "mutate_inputs": (
+        "import numpy as np\n"
+        "def _zero(*args):\n"
+        "    for a in args:\n"
+        "        if isinstance(a, np.ndarray) and a.flags.writeable:\n"
+        "            a[...] = 0\n"
+        "def mse(a, b):\n    _zero(a, b)\n    return 0.0\n"
+        "def mse_grad(a, b):\n    _zero(a, b)\n    return np.zeros(np.shape(a))\n"
+        "def mae(a, b):\n    _zero(a, b)\n    return 0.0\n"
+        "def cross_entropy_grad(z, y):\n    _zero(z)\n    return np.zeros(np.shape(z))\n"),
     # Writing the verdict: the result files and the gradebook (they are not in the sandbox).
     "write_verdict": (
         "import json, os, glob\n"
@@ -216,7 +228,7 @@ def test_probe_reads_and_writes_nothing_outside_its_copy_and_has_no_network(cour
     assert outcomes["prober"].score == 0.0
     errors = stored_result(root, "prober")["notebooks"][NB01]["answer_errors"]
     text = next(e for e in errors if "PROBE" in e)
-    report = json.loads(text[text.index("PROBE") + 5:])
+    report, _ = json.JSONDecoder().raw_decode(text[text.index("PROBE") + 5:])
     for attempt in ("read_solutions", "list_solutions", "read_gradebook", "write_gradebook", "read_other_learner",
                     "read_home_canary", "write_course_root", "write_results", "write_package",
                     "connect_host_port", "connect_internet", "find_hidden_tests"):
