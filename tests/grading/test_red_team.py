@@ -248,3 +248,26 @@ def test_probe_reads_and_writes_nothing_outside_its_copy_and_has_no_network(cour
         if path != gradebook:  # the grader itself writes the gradebook
             assert path.read_bytes() == data, path
     assert outcomes["other"].score == 12.0
+
+
+def test_the_forgeries_are_real_attacks_on_plain_nbgrader(course_copy, bwrap_available):
+    """The same forgeries, with every function returning junk, score points under plain
+    `nbgrader autograde` (answer and test cells share one kernel) and 0 under
+    `descentlab grade`: the suite tests something real."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from grading_support import nbgrader, read_scores
+
+    root = course_copy()
+    names = ("patch_expect", "input_transformer", "wrap_run_cell")
+    for name in names:
+        junk = {gid: f"def {gid}(*args, **kwargs):\n    return 0.0\n" for gid in STUBS}
+        junk["mse"] = FORGERIES[name] + "\n" + junk["mse"]
+        submit(root, name, junk)
+    nbgrader(root, "autograde", EX01, "--force")
+    fooled = {name: sum(s for s, _ in read_scores(root, EX01, name).values()) for name in names}
+    print("plain nbgrader gave the forgeries", fooled)
+    assert all(points > 0 for points in fooled.values()), fooled
+    outcomes = grade(root).by_student()
+    assert {name: outcomes[name].score for name in names} == {name: 0.0 for name in names}, fooled
