@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import csv
 
-import pytest
-
+import distributed  # dask[distributed] is in the test extra
 from gradehelp import STUB, grade, scores_of, stored_result, submit
-
-distributed = pytest.importorskip("distributed", reason="dask[distributed] is in the test extra")
 
 
 def test_grade_on_a_local_dask_cluster(course_copy, bwrap_available):

@@ -81,6 +81,7 @@ class Session:
         self.process = start_runner(judge.mode, limits, judge.protected, workdir=judge.fallback_workdir)
         self.channel = Channel(self.process.stdout.fileno(), self.process.stdin.fileno())
         os.set_blocking(self.process.stdout.fileno(), False)
+        os.set_blocking(self.process.stdin.fileno(), False)
         self.next_id = 0
         self.alive = True
         try:
@@ -98,7 +99,7 @@ class Session:
         message["id"] = ident
         deadline = time.monotonic() + max(0.0, timeout)
         try:
-            self.channel.send(message)
+            self.channel.send(message, deadline)
             while True:
                 reply = self.channel.recv(deadline)
                 if reply.get("op") == "callback":
@@ -131,7 +132,7 @@ class Session:
             raise
         except Exception as exc:  # noqa: BLE001 - passed back to the learner's code
             reply = {"op": "raise", "id": ident, "type": type(exc).__name__, "message": str(exc)[:2000]}
-        self.channel.send(reply)
+        self.channel.send(reply, time.monotonic() + self.judge.timeout_left())
 
     def kill(self) -> None:
         if not self.alive:
@@ -151,7 +152,7 @@ class Session:
     def close(self) -> None:
         if self.alive:
             try:
-                self.channel.send({"op": "exit"})
+                self.channel.send({"op": "exit"}, time.monotonic() + 1.0)
             except (WireError, OSError):
                 pass
             try:

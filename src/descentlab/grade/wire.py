@@ -207,7 +207,7 @@ class Channel:
         self.max_frame = max_frame
         self._buffer = bytearray()
 
-    def send(self, message: dict) -> None:
+    def send(self, message: dict, deadline: float | None = None) -> None:
         data = memoryview(dumps(message))
         while data:
             try:
@@ -215,7 +215,9 @@ class Channel:
             except BrokenPipeError:
                 raise ChannelClosed("the other side closed the channel") from None
             except BlockingIOError:
-                select.select([], [self.write_fd], [], 1.0)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise ChannelTimeout("the other side stopped reading") from None
+                select.select([], [self.write_fd], [], 0.5)
                 continue
             data = data[written:]
 
