@@ -17,6 +17,7 @@ exception, and leaves a screenshot in tests/e2e/artifacts/ (git-ignored).
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import json
 import os
 import re
@@ -428,7 +429,7 @@ def lab_page(page, lab_server, request) -> LabPage:
     page.on("pageerror", on_pageerror)
     page.set_default_timeout(30_000)
     name = _slug(request.node.nodeid)
-    workspace_name = re.sub(r"[^A-Za-z0-9]+", "", name.lower())[-40:] or "e2e"
+    workspace_name = "e2e-" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
     handle = LabPage(page=page, server=lab_server, name=workspace_name, console_errors=errors)
     yield handle
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from labdriver import image_report, problems, run_all, unexecuted_code_cells
 
@@ -27,6 +28,8 @@ def test_lesson_runs_clean_in_the_browser(lab_page, lesson):
     seconds = run_all(page, timeout=RUN_ALL_TIMEOUT)
     print(f"{lesson}: Run All took {seconds:.1f} s in the browser", end=" ")
 
+    # No JupyterLab dialog (a dead kernel, say) is waiting for the learner.
+    expect(page.locator(".jp-Dialog")).to_have_count(0)
     found = problems(page)
     assert not found, f"{lesson} shows errors in the browser:\n" + "\n\n".join(map(str, found))
     skipped = unexecuted_code_cells(page)
