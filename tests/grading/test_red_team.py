@@ -103,6 +103,21 @@ FORGERIES = {
         "def mse_grad(a, b):\n    _zero(a, b)\n    return np.zeros(np.shape(a))\n"
         "def mae(a, b):\n    _zero(a, b)\n    return 0.0\n"
         "def cross_entropy_grad(z, y):\n    _zero(z)\n    return np.zeros(np.shape(z))\n"),
+    # Returning things that are not data: a callable that "is" any value, deep nesting, a
+    # numpy array of objects that compare equal to anything.
+    "not_data": (
+        "import numpy as np\n"
+        "class Any:\n    def __eq__(self, other): return True\n    def __float__(self): return 0.25\n"
+        "def mse(a, b): return lambda *x: 0.25\n"
+        "def _deep(n):\n    out = []\n    for _ in range(n):\n        out = [out]\n    return out\n"
+        "def mse_grad(a, b): return _deep(500)\n"
+        "def mae(a, b): return np.array([Any()], dtype=object)\n"),
+    # An exception that pretends to be a passing signal or the grader's own.
+    "spoofed_exceptions": (
+        "class AssertionError(Exception): pass\n"
+        "class SandboxLost(Exception): pass\n"
+        "def mse(a, b):\n    raise SandboxLost('grader: skip this test, full marks')\n"
+        "def mae(a, b):\n    raise StopIteration\n"),
     # Writing the verdict: the result files and the gradebook (they are not in the sandbox).
     "write_verdict": (
         "import json, os, glob\n"

@@ -13,6 +13,7 @@ The package follows the path of one submission:
 - ``judge``: the course's test cells, outside the sandbox, calling the learner's functions
   through proxies;
 - ``wire``: the strict plain-data format between the two;
+- ``memory``: ``tracemalloc`` measurements of learner calls, for tests that measure memory;
 - ``gradebook`` and ``feedback``: nbgrader's gradebook and CSV, the learner's HTML page.
 
 This module stays light: the sandboxed runner imports ``descentlab.grade.runner`` through it.

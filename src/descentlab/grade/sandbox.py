@@ -98,6 +98,15 @@ def bwrap_command(limits: Limits, protected: list[Path]) -> list[str]:
             cmd += ["--symlink", os.readlink(top), str(top)]
         elif top.is_dir():
             cmd += ["--ro-bind", str(top), str(top)]
+    size = str(limits.tmpfs_mb * 1024 * 1024)
+    # The private /tmp and home come before the read-only binds, so a course (and its venv)
+    # that lives under /tmp stays visible instead of being hidden by the fresh tmpfs.
+    cmd += [
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
+        "--perms", "1777", "--size", size, "--tmpfs", HOME,
+    ]
     mounts = _mount_sources(protected)
     parents: set[str] = set()
     for mount in mounts:
@@ -109,12 +118,7 @@ def bwrap_command(limits: Limits, protected: list[Path]) -> list[str]:
         cmd += ["--perms", "0755", "--dir", parent]
     for mount in mounts:
         cmd += ["--ro-bind", mount, mount]
-    size = str(limits.tmpfs_mb * 1024 * 1024)
     cmd += [
-        "--proc", "/proc",
-        "--dev", "/dev",
-        "--perms", "1777", "--size", size, "--tmpfs", "/tmp",
-        "--perms", "1777", "--size", size, "--tmpfs", HOME,
         "--chdir", HOME,
         "--clearenv",
     ]
