@@ -353,6 +353,9 @@ def _serve(workspace: Path, env: dict[str, str], e2e_tmp: Path, plugins_hidden):
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--ServerApp.shutdown_no_activity_timeout=0",
+        # Skip the per-page-load "is the build up to date?" check: it spawns node/yarn each
+        # time (seconds of CPU on a loaded machine) and a learner never rebuilds anyway.
+        "--ServerApp.tornado_settings={'page_config_data': {'buildCheck': False, 'buildAvailable': False}}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
