@@ -18,6 +18,7 @@ shows how much.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from pathlib import Path
@@ -67,7 +68,8 @@ def main() -> int:
         with threadpool_limits(limits=limit):
             results[label] = time_runs(train_two_layer, X_train, X_test, y_train, y_test, args.repeats)
 
-    print(f"\n{len(X_train)} training / {len(X_test)} test images, 64-64-10 ReLU network, 20 epochs")
+    print(f"\n{len(X_train)} training / {len(X_test)} test images, 64-64-10 ReLU network, 20 epochs; "
+          f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (other processes slow the runs)")
     met = True
     for label, (seconds, accuracies) in results.items():
         median = statistics.median(seconds)
