@@ -24,10 +24,23 @@ venv: $(STAMP_LAB)
 
 ## make lab: install, enable nbgrader's JupyterLab extension, copy the course into a
 ## git-ignored workspace (never overwriting work) and start JupyterLab there.
-lab: $(STAMP_LAB)
-	$(BIN)/jupyter labextension enable nbgrader >/dev/null 2>&1 || true
-	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment >/dev/null 2>&1 || true
+lab: $(STAMP_LAB) $(VENV)/.learner-view
 	$(BIN)/descentlab start $(WORKSPACE)
+
+## The learner's JupyterLab keeps nbgrader's Validate button and hides the instructor's
+## tools (Nbgrader menu, Create Assignment, Formgrader, exchange lists), in this venv only.
+## tests/e2e checks the same settings in a browser.
+INSTRUCTOR_LAB_PLUGINS := @jupyter/nbgrader:menu @jupyter/nbgrader:create-assignment \
+	@jupyter/nbgrader:formgrader @jupyter/nbgrader:assignment-list @jupyter/nbgrader:course-list
+INSTRUCTOR_SERVER_EXTENSIONS := nbgrader.server_extensions.formgrader \
+	nbgrader.server_extensions.assignment_list nbgrader.server_extensions.course_list
+$(VENV)/.learner-view: $(STAMP_LAB)
+	$(BIN)/jupyter labextension enable --level=sys_prefix @jupyter/nbgrader:validate-assignment >/dev/null
+	$(BIN)/jupyter server extension enable --sys-prefix nbgrader.server_extensions.validate_assignment >/dev/null
+	$(BIN)/jupyter labextension disable --level=sys_prefix $(INSTRUCTOR_LAB_PLUGINS) >/dev/null
+	$(BIN)/jupyter labextension lock --level=sys_prefix $(INSTRUCTOR_LAB_PLUGINS) >/dev/null
+	$(BIN)/jupyter server extension disable --sys-prefix $(INSTRUCTOR_SERVER_EXTENSIONS) >/dev/null
+	touch $@
 
 ## make test: install with the test extras (and the browser-test system packages) and
 ## run the whole suite.
