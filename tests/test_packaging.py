@@ -47,7 +47,7 @@ def test_wheel_carries_learner_materials(dists):
 def test_no_solutions_or_hidden_tests_in_distributions(dists, kind):
     files = archive_files(dists[kind])
     assert not [n for n in files if "/solutions/" in n or n.startswith("solutions/")]
-    assert not [n for n in files if "nbgrader_config.py" in n or "gradebook" in n]
+    assert not [n for n in files if "nbgrader_config.py" in n or n.endswith("gradebook.db")]
     blocks = [b for a in ASSIGNMENTS for b in secret_blocks(a)]
     for name, data in files.items():
         if name.endswith(".ipynb"):
