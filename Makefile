@@ -45,7 +45,7 @@ $(VENV)/.learner-view: $(STAMP_LAB)
 ## make test: install with the test extras (and the browser-test system packages) and
 ## run the whole suite.
 test: $(STAMP_TEST) system-packages
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto --dist loadfile
 
 ## Debian packages the suite needs: Chromium for the browser tests, bubblewrap for the
 ## grader's sandbox. Installed when missing and we may (root with apt-get); otherwise the
