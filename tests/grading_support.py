@@ -13,6 +13,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -109,3 +111,52 @@ def autograde(assignment_id: str, replacements: dict, tmp_path: Path) -> Scores:
 def stub_everything(assignment_id: str) -> dict:
     """Replacements that leave every answer cell as the learner received it."""
     return {gid: STUB for cells in reference_sources(REPO, assignment_id).values() for gid in cells}
+
+
+# ---------------------------------------------------------------- wrong-answer suites
+@dataclass(frozen=True)
+class Wrong:
+    """A plausible wrong answer: the reference solution with one answer cell replaced."""
+
+    name: str
+    answer_id: str
+    source: str
+    also_affects: tuple[str, ...] = ()  # functions whose tests call this one
+
+    @property
+    def target(self) -> str:
+        return f"test_{self.answer_id}"
+
+    def loses(self, callers: dict[str, tuple[str, ...]] | None = None) -> set[str]:
+        """The test cells allowed to lose points: its own, and those of its callers."""
+        calling = (*self.also_affects, *(callers or {}).get(self.answer_id, ()))
+        return {self.target} | {f"test_{f}" for f in calling}
+
+
+def dedent_source(text: str) -> str:
+    return textwrap.dedent(text).strip("\n")
+
+
+def grade_wrong_answers(assignment_id: str, wrong_answers: list[Wrong], tmp_path: Path) -> dict[str, Scores]:
+    """The reference and every wrong answer, graded in one nbgrader run."""
+    names = [w.name for w in wrong_answers]
+    assert len(set(names)) == len(names), "two wrong answers share a name"
+    assert len({w.source for w in wrong_answers}) == len(wrong_answers), "two wrong answers are the same"
+    submissions = {"reference": {}} | {w.name: {w.answer_id: w.source} for w in wrong_answers}
+    return autograde_many(assignment_id, submissions, tmp_path)
+
+
+def assert_full_marks(scores: Scores) -> None:
+    assert scores and all(got == full for got, full in scores.values()), scores
+
+
+def assert_loses_points(scores: Scores, wrong: Wrong, callers: dict | None = None) -> None:
+    """``wrong`` loses points on its own test cell, and only there or on its callers' tests."""
+    assert wrong.target in scores, f"no score for {wrong.target}: {sorted(scores)}"
+    got, full = scores[wrong.target]
+    assert got < full, f"{wrong.name}: {wrong.target} gave full marks ({got}/{full}) to a wrong {wrong.answer_id}"
+    lost = {gid for gid, (got, full) in scores.items() if got < full}
+    allowed = wrong.loses(callers)
+    assert lost <= allowed, (
+        f"{wrong.name} broke only {wrong.answer_id}, yet these tests lost points too: {sorted(lost - allowed)}"
+    )

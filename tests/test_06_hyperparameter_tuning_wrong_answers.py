@@ -9,11 +9,9 @@ cell of the function it breaks, and only there or on the tests of later function
 """
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass
-
 import pytest
-from grading_support import autograde_many
+from grading_support import Wrong, assert_full_marks, assert_loses_points, grade_wrong_answers
+from grading_support import dedent_source as _src
 
 ASSIGNMENT = "06_hyperparameter_tuning"
 
@@ -25,25 +23,6 @@ _CALLERS = {
     "gp_posterior": ("bayesian_optimization",),
     "expected_improvement": ("bayesian_optimization",),
 }
-
-
-@dataclass(frozen=True)
-class Wrong:
-    name: str
-    answer_id: str
-    source: str
-
-    @property
-    def target(self) -> str:
-        return f"test_{self.answer_id}"
-
-    @property
-    def loses(self) -> set[str]:
-        return {self.target} | {f"test_{f}" for f in _CALLERS.get(self.answer_id, ())}
-
-
-def _src(text: str) -> str:
-    return textwrap.dedent(text).strip("\n")
 
 
 # The Bayesian-optimization loop shared by the wrong loops below, with one line swapped.
@@ -266,27 +245,13 @@ WRONG_ANSWERS = [
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    submissions = {"reference": {}} | {w.name: {w.answer_id: w.source} for w in WRONG_ANSWERS}
-    return autograde_many(ASSIGNMENT, submissions, tmp_path_factory.mktemp("wrong06"))
+    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong06"))
 
 
 def test_reference_scores_full_marks(graded):
-    reference = graded["reference"]
-    assert reference and all(got == full for got, full in reference.values()), reference
-
-
-def test_wrong_answers_are_distinct():
-    assert len({w.name for w in WRONG_ANSWERS}) == len(WRONG_ANSWERS)
-    assert len({w.source for w in WRONG_ANSWERS}) == len(WRONG_ANSWERS)
+    assert_full_marks(graded["reference"])
 
 
 @pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
 def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    scores = graded[wrong.name]
-    assert wrong.target in scores, f"no score for {wrong.target}: {sorted(scores)}"
-    got, full = scores[wrong.target]
-    assert got < full, f"{wrong.name}: {wrong.target} gave full marks ({got}/{full}) to a wrong {wrong.answer_id}"
-    lost = {gid for gid, (got, full) in scores.items() if got < full}
-    assert lost <= wrong.loses, (
-        f"{wrong.name} (a wrong {wrong.answer_id}) also lost points on {sorted(lost - wrong.loses)}"
-    )
+    assert_loses_points(graded[wrong.name], wrong, _CALLERS)
