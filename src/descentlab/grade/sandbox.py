@@ -49,20 +49,35 @@ class Limits:
         return json.dumps(data)
 
 
+def _looks_like_a_course(path: Path) -> bool:
+    """A folder holding an nbgrader course (its config or its solutions) is never mounted,
+    whoever it belongs to: the sandbox must not see any course's reference answers."""
+    return (path / "nbgrader_config.py").exists() or (path / "solutions").is_dir()
+
+
 def _mount_sources(protected: list[Path]) -> list[str]:
-    """Read-only directories the runner needs: the Python installation and sys.path."""
-    roots: list[str] = []
-    candidates = [sys.base_prefix, sys.prefix, sys.exec_prefix]
-    candidates += [p for p in sys.path if p and os.path.isdir(p)]
+    """Read-only directories the runner needs: the Python installation, the venv, and the
+    folder the descentlab package is imported from. Other sys.path entries (the current
+    directory under `python -m`, a test runner's folders) are never mounted: they may be a
+    course checkout with its solutions."""
     import descentlab
 
-    candidates.append(str(Path(descentlab.__file__).resolve().parent.parent))
-    for candidate in candidates:
-        path = Path(candidate).resolve()
+    prefixes = [Path(p).resolve() for p in {sys.base_prefix, sys.prefix, sys.exec_prefix}]
+    package_root = Path(descentlab.__file__).resolve().parent.parent
+    candidates = [*prefixes, package_root]
+    for entry in sys.path:
+        if entry and os.path.isdir(entry):
+            resolved = Path(entry).resolve()
+            if any(resolved == p or resolved.is_relative_to(p) for p in prefixes):
+                candidates.append(resolved)
+    roots: list[str] = []
+    for path in candidates:
         if not path.is_dir() or str(path) in ("/", "/usr") or str(path).startswith("/usr/"):
             continue
         if any(path == p or p.is_relative_to(path) for p in protected):
             continue  # never mount a folder that contains the course's secrets
+        if _looks_like_a_course(path):
+            continue
         roots.append(str(path))
     # Keep only the outermost of nested folders.
     roots = sorted(set(roots))
