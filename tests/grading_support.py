@@ -160,3 +160,9 @@ def assert_loses_points(scores: Scores, wrong: Wrong, callers: dict | None = Non
     assert lost <= allowed, (
         f"{wrong.name} broke only {wrong.answer_id}, yet these tests lost points too: {sorted(lost - allowed)}"
     )
+
+
+def assert_every_test_cell_targeted(reference: Scores, wrong_answers: list[Wrong]) -> None:
+    """Every graded test cell of the assignment has at least one wrong answer aimed at it."""
+    tested = {w.target for w in wrong_answers}
+    assert tested == set(reference), f"test cells without a wrong answer: {sorted(set(reference) - tested)}"

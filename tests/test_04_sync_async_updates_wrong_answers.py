@@ -12,7 +12,13 @@ from __future__ import annotations
 import textwrap
 
 import pytest
-from grading_support import Wrong, assert_full_marks, assert_loses_points, grade_wrong_answers
+from grading_support import (
+    Wrong,
+    assert_every_test_cell_targeted,
+    assert_full_marks,
+    assert_loses_points,
+    grade_wrong_answers,
+)
 from grading_support import dedent_source as _src
 
 ASSIGNMENT = "04_sync_async_updates"
@@ -230,10 +236,7 @@ def test_reference_scores_full_marks(graded):
 
 
 def test_every_graded_function_has_wrong_answers(graded):
-    tested = {w.target for w in WRONG_ANSWERS}
-    assert tested == set(graded["reference"]), (
-        f"test cells without a wrong answer: {sorted(set(graded['reference']) - tested)}"
-    )
+    assert_every_test_cell_targeted(graded["reference"], WRONG_ANSWERS)
 
 
 @pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
