@@ -26,13 +26,13 @@ from __future__ import annotations
 import copy
 import json
 import os
-import tempfile
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
+from .atomicfile import write_json
 from .start import STATE_DIR
 
 PROGRESS_FILE = "progress.json"
@@ -160,20 +160,7 @@ class ProgressStore:
         return empty_progress()
 
     def _write(self, data: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(data, handle, indent=1, sort_keys=True)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_json(self.path, data, sort_keys=True)
 
     def load(self) -> dict:
         """A snapshot of the saved progress (a corrupt file is moved aside under the lock)."""

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomicfile import write_json
 from .course import Course, CourseError, find_course
 from .nbgrader_settings import LEARNER_CONFIG
 
@@ -87,9 +88,7 @@ def sync_workspace(course: Course, target: Path) -> SyncReport:
             report.kept.append(rel)
             continue
         manifest[rel] = new_digest
-    tmp = manifest_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    os.replace(tmp, manifest_path)
+    write_json(manifest_path, manifest, sort_keys=True)
     config = target / "nbgrader_config.py"
     if not config.exists():
         config.write_text(LEARNER_CONFIG)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from ..atomicfile import write_text
+
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
 table { border-collapse: collapse; width: 100%; }
@@ -63,8 +65,6 @@ def write_feedback(result: dict, folder: Path) -> list[Path]:
     written = []
     for name in result["notebooks"]:
         path = folder / f"{name}.html"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(render(result, name), encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, render(result, name))
         written.append(path)
     return written

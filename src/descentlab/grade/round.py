@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..atomicfile import write_json
 from ..course import Course, CourseError
 from .feedback import write_feedback
 from .gradebook import course_settings, export_csv, is_registered, load_sources, open_gradebook, record, register_assignment
@@ -126,16 +127,6 @@ def _key(sources: dict[str, str], files: list[tuple[str, bytes]], limits: dict, 
     return digest.hexdigest()
 
 
-def _write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _read_json(path: Path) -> dict | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -225,7 +216,7 @@ def grade_assignment(course: Course, assignment_id: str, options: GradeOptions |
         gradebook = books[0]
         student = result["student"]
         if not was_reused:
-            _write_json(state / f"{student}.json", result)  # persisted before anything else
+            write_json(state / f"{student}.json", result)  # persisted before anything else
         marker = state / f"{student}.recorded"
         stamp = hashlib.sha256((result["key"] + "\0" + db_url).encode()).hexdigest()
         if not (was_reused and marker.is_file() and marker.read_text() == stamp):
