@@ -90,7 +90,7 @@ def sandbox_start_seconds(repeats: int = 10) -> float:
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        process = start_runner("bwrap", Limits(uid=sandbox_uid()), [REPO])
+        process = start_runner("bwrap", Limits(), [REPO], uid=sandbox_uid())
         Channel(process.stdout.fileno(), process.stdin.fileno()).recv(time.monotonic() + 60)
         times.append(time.perf_counter() - started)
         process.kill()
@@ -125,7 +125,9 @@ def main() -> None:
         if got != expected:
             diff = {s: (expected.get(s), got.get(s)) for s in set(expected) | set(got) if expected.get(s) != got.get(s)}
             sys.exit(f"the two graders disagree: {diff}")
-        results = [json.loads(p.read_text()) for p in (root / "autograder" / ".descentlab" / args.assignment).glob("*.json")]
+        from descentlab.course import Course
+
+        results = [json.loads(p.read_text()) for p in (Course(root).grader_state / args.assignment).glob("*.json")]
         per_submission = statistics.median(r["seconds"] for r in results)
 
     start = sandbox_start_seconds()

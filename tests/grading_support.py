@@ -21,6 +21,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from descentlab.assign import nbgrader_env
+from descentlab.notebook import Role, cell_role
 
 REPO = Path(__file__).resolve().parents[1]
 STUB = object()  # marker: leave the learner's stub in place
@@ -57,7 +58,7 @@ def reference_sources(root: Path, assignment_id: str) -> dict[str, dict[str, str
         found[path.stem] = {
             c.metadata["nbgrader"]["grade_id"]: c.source
             for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("solution")
+            if cell_role(c) is Role.ANSWER
         }
     return found
 
@@ -73,9 +74,9 @@ def write_submission(root: Path, assignment_id: str, student: str, replacements:
     for path in sorted((root / "exercises" / assignment_id).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if not meta.get("solution"):
+            if cell_role(cell) is not Role.ANSWER:
                 continue
+            meta = cell.metadata["nbgrader"]
             choice = replacements.get(meta["grade_id"], references[path.stem][meta["grade_id"]])
             if choice is not STUB:
                 cell.source = choice

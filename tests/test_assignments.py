@@ -16,7 +16,7 @@ from grading_support import STUB, autograde_many, reference_sources, stub_everyt
 
 from descentlab.assign import generate
 from descentlab.course import find_course
-from descentlab.nbcells import MARKERS, graded_cells, is_clean, nbgrader_meta
+from descentlab.notebook import MARKERS, Role, autograded_tests, cell_role, is_clean, nbgrader_meta
 
 COURSE = find_course(Path(__file__).resolve().parents[1])
 ASSIGNMENTS = COURSE.assignment_ids()
@@ -72,13 +72,13 @@ def test_exercises_are_what_nbgrader_generates(assignment_id, tmp_path):
 def test_every_answer_cell_has_a_test_cell(assignment_id):
     for path in sorted((COURSE.solutions / assignment_id).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
-        tests = {t.grade_id for t in graded_cells(nb)}
+        tested = {t.function for t in autograded_tests(nb)}
         answers = reference_sources(COURSE.root, assignment_id)[path.stem]
         assert len(answers) >= 4, f"{path}: only {len(answers)} graded functions"
-        missing = [gid for gid in answers if f"test_{gid}" not in tests]
+        missing = [gid for gid in answers if gid not in tested]
         assert not missing, f"{path}: answer cells without a test_<name> cell: {missing}"
         for cell in nb.cells:
-            if nbgrader_meta(cell).get("grade"):
+            if cell_role(cell) is Role.TEST:
                 assert "### BEGIN HIDDEN TESTS" in cell.source, (
                     f"{path}: test cell {nbgrader_meta(cell)['grade_id']} has no hidden tests"
                 )

@@ -16,8 +16,9 @@ from descentlab.glossary import GlossaryError, load_glossary
 REPO = Path(__file__).resolve().parents[1]
 GLOSSARY = REPO / "glossary.yml"
 
-# SYLLABUS.md, "The glossary must define at least"
-SYLLABUS_TERMS = """objective function, loss function, mean squared error, cross-entropy, parameters,
+# The terms the course's scope says the glossary must define at least (written down here:
+# the scope document is not part of the repository).
+COURSE_TERMS = """objective function, loss function, mean squared error, cross-entropy, parameters,
 gradient, gradient descent, stochastic gradient descent, mini-batch, learning rate,
 momentum, local minimum, saddle point, backpropagation, chain rule, computational graph,
 gradient checking, synchronous updates, asynchronous updates, parameter server,
@@ -26,7 +27,8 @@ batch size, grid search, random search, Bayesian optimization, acquisition funct
 overfitting, underfitting, generalization, cross-validation, regularization,
 L1 regularization, L2 regularization, dropout, early stopping, validation set"""
 
-# Terms the lessons introduce beyond the syllabus list (from each lesson's syllabus bullets).
+# Terms the first seven lessons introduce beyond that list. A lesson registered later needs
+# no entry here; it still needs at least three terms of its own.
 LESSON_TERMS = {
     "01_objective_functions": ["mean absolute error", "softmax", "log-softmax", "logits", "binary cross-entropy"],
     "02_gradient_descent": ["Adam", "learning-rate schedule", "divergence", "convergence", "epoch",
@@ -54,13 +56,13 @@ def test_course_glossary_loads_with_at_least_40_terms():
     assert len(glossary) >= 40, f"glossary.yml has {len(glossary)} terms; the issue asks for at least 40"
 
 
-def test_every_syllabus_term_is_defined_as_a_term():
+def test_every_course_term_is_defined_as_a_term():
     glossary = load_glossary(GLOSSARY)
     terms = {e.term.lower() for e in glossary}
-    wanted = [t.strip() for t in SYLLABUS_TERMS.split(",")]
+    wanted = [t.strip() for t in COURSE_TERMS.split(",")]
     assert len(wanted) == 40
     missing = [t for t in wanted if t.lower() not in terms]
-    assert not missing, f"syllabus terms missing from glossary.yml: {missing}"
+    assert not missing, f"course terms missing from glossary.yml: {missing}"
 
 
 @pytest.mark.parametrize("lesson_id", LESSON_IDS)
@@ -68,7 +70,7 @@ def test_every_lesson_topic_has_its_terms(lesson_id):
     glossary = load_glossary(GLOSSARY)
     topic_terms = {e.term for e in glossary.by_topic(lesson_id)}
     assert len(topic_terms) >= 3, f"{lesson_id}: only {sorted(topic_terms)}"
-    missing = [t for t in LESSON_TERMS[lesson_id] if t not in topic_terms]
+    missing = [t for t in LESSON_TERMS.get(lesson_id, ()) if t not in topic_terms]
     assert not missing, f"{lesson_id}: terms the lesson introduces are missing: {missing}"
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from test_assignments import ASSIGNMENTS, _normalise, secret_blocks
 
-from descentlab.nbcells import MARKERS
+from descentlab.notebook import MARKERS
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -17,8 +17,10 @@ from descentlab.quiz import CSS_CLASSES, QuizError, load_quiz, parse_number
 
 REPO = Path(__file__).resolve().parents[1]
 
-# The concepts of SYLLABUS.md, lesson by lesson, as the banks name them.
-SYLLABUS_CONCEPTS = {
+# The concepts the course's scope gives each of the seven first lessons, as the banks name
+# them (written down here: the scope document is not part of the repository). A lesson
+# registered later needs no entry: its bank must still cover every concept it declares.
+REQUIRED_CONCEPTS = {
     "01_objective_functions": {"objective", "task-losses", "mae", "stable-softmax", "objective-vs-machinery"},
     "02_gradient_descent": {"gradient-step", "batch-variants", "momentum", "learning-rate", "limits", "where-used"},
     "03_backpropagation": {"chain-rule", "layers", "gradient-checking", "training"},
@@ -110,13 +112,14 @@ def classes_in(widget) -> set[str]:
 # ------------------------------------------------------------------------ the course banks
 
 @pytest.mark.parametrize("lesson_id", LESSON_IDS)
-def test_every_bank_loads_and_covers_its_syllabus_concepts(lesson_id):
+def test_every_bank_loads_and_covers_its_concepts(lesson_id):
     bank = load_quiz(lesson_id)
     assert bank.lesson == lesson_id
     assert bank.path == REPO / "lessons" / "quizzes" / f"{lesson_id}.yml"
-    assert SYLLABUS_CONCEPTS[lesson_id] <= set(bank.concepts), set(bank.concepts)
+    required = REQUIRED_CONCEPTS.get(lesson_id, set())
+    assert required <= set(bank.concepts), set(bank.concepts)
     covered = {q.concept for q in bank.questions}
-    assert SYLLABUS_CONCEPTS[lesson_id] <= covered
+    assert required | set(bank.concepts) <= covered, f"concepts without a question: {set(bank.concepts) - covered}"
     assert len(bank.questions) >= 6
 
 

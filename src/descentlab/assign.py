@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from .course import Course, CourseError, find_course, resolve_lesson_id
-from .nbcells import MARKERS
+from .notebook import MARKERS
 
 
 def nbgrader_env() -> dict[str, str]:

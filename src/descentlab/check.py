@@ -16,7 +16,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from .course import CourseError
-from .nbcells import graded_cells, nbgrader_meta, read_notebook, solution_cells, strip_hidden_tests
+from .notebook import NOT_IMPLEMENTED, Role, autograded_tests, cells_with_role, grade_id, read_notebook, strip_hidden_tests
 
 
 @dataclass
@@ -71,7 +71,7 @@ def run_check(path: Path, timeout: int = 120) -> CheckReport:
     """Execute ``path``'s visible tests in a fresh kernel and collect one result per test cell."""
     path = Path(path).resolve()
     nb = read_notebook(path)
-    tests = graded_cells(nb)
+    tests = autograded_tests(nb)
     if not tests:
         raise CourseError(
             f"{path}: no graded test cells (nbgrader metadata 'grade': true); is this an exercise notebook?"
@@ -99,17 +99,16 @@ def run_check(path: Path, timeout: int = 120) -> CheckReport:
         report.problems.append("the kernel died while running the notebook (out of memory?)")
     report.seconds = time.perf_counter() - started
 
-    for index in solution_cells(nb):
-        error = _error_text(nb.cells[index])
+    for index, cell in cells_with_role(nb, Role.ANSWER):
+        error = _error_text(cell)
         if error:
-            grade_id = nbgrader_meta(nb.cells[index]).get("grade_id", index)
-            report.problems.append(f"your code in cell '{grade_id}' raised {error}")
+            report.problems.append(f"your code in cell '{grade_id(cell, str(index))}' raised {error}")
     for test in tests:
         cell = nb.cells[test.index]
         ran = cell.get("execution_count") is not None or cell.get("outputs")
         error = _error_text(cell) if ran else "did not run"
         if error.startswith("NotImplementedError"):
-            error = "not implemented yet (remove `raise NotImplementedError()` and write your code)"
+            error = NOT_IMPLEMENTED
         report.results.append(
             FunctionResult(test.function, test.grade_id, test.points, 0.0 if error else test.points, error)
         )

@@ -73,6 +73,11 @@ class Course:
         return self.root / "autograder"
 
     @property
+    def grader_state(self) -> Path:
+        """The grader's own records: stored verdicts and gradebook markers, per assignment."""
+        return self.autograder / ".descentlab"
+
+    @property
     def glossary(self) -> Path:
         return self.root / "glossary.yml"
 

@@ -7,17 +7,13 @@ each test, so tests never touch the repository's autograder/.
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+from grading_support import make_course
+from gradehelp import EX01
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from grading_support import make_course  # noqa: E402
-from gradehelp import EX01  # noqa: E402
-
-from descentlab.grade.sandbox import probe  # noqa: E402
+from descentlab.grade.sandbox import probe
 
 
 @pytest.fixture(scope="session")

@@ -2,15 +2,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from grading_support import STUB, reference_sources, write_submission  # noqa: F401
 
-from grading_support import STUB, reference_sources, write_submission  # noqa: E402,F401
-
-from descentlab.course import Course  # noqa: E402
-from descentlab.grade.round import GradeOptions, grade_assignment  # noqa: E402
+from descentlab.course import Course
+from descentlab.grade.round import GradeOptions, grade_assignment
 
 EX01 = "01_objective_functions"
 NB01 = f"{EX01}_exercise"
@@ -41,8 +38,13 @@ def grade(root: Path, assignment_id: str = EX01, **options):
     return grade_assignment(Course(root), assignment_id, GradeOptions(**options))
 
 
+def state_dir(root: Path, assignment_id: str = EX01) -> Path:
+    """Where the grader keeps its verdicts for ``assignment_id`` in the course at ``root``."""
+    return Course(root).grader_state / assignment_id
+
+
 def stored_result(root: Path, student: str, assignment_id: str = EX01) -> dict:
-    return json.loads((root / "autograder" / ".descentlab" / assignment_id / f"{student}.json").read_text())
+    return json.loads((state_dir(root, assignment_id) / f"{student}.json").read_text())
 
 
 def scores_of(result: dict) -> dict[str, float]:

@@ -7,17 +7,12 @@ real `nbgrader autograde` and by the hardened grader, and compared per test cell
 from __future__ import annotations
 
 import ast
-import sys
-from pathlib import Path
 
 import pytest
-
+from grading_support import REPO, nbgrader, read_scores
 from gradehelp import STUB, grade, reference_sources, scores_of, stored_result, submit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from grading_support import REPO, nbgrader, read_scores  # noqa: E402
-
-from descentlab.course import Course  # noqa: E402
+from descentlab.course import Course
 
 ASSIGNMENTS = Course(REPO).assignment_ids()
 

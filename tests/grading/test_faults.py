@@ -14,7 +14,9 @@ import subprocess
 import sys
 import time
 
-from gradehelp import EX01, NB01, STUB, grade, learner_notebook, reference_sources, scores_of, stored_result, submit, submit_raw
+from gradehelp import (
+    EX01, NB01, STUB, grade, learner_notebook, reference_sources, scores_of, state_dir, stored_result, submit, submit_raw,
+)
 
 FULL = 14.0
 TESTS = ["test_mse", "test_mse_grad", "test_mae", "test_binary_cross_entropy", "test_log_softmax",
@@ -162,7 +164,7 @@ def test_killing_the_grader_mid_batch_loses_nothing(course_copy, bwrap_available
     students = [f"s{i:02d}" for i in range(8)]
     for student in students:
         submit(root, student, {"mae": "import time\ndef mae(y_pred, y_true):\n    time.sleep(0.5)\n    return 0.0\n"})
-    state = root / "autograder" / ".descentlab" / EX01
+    state = state_dir(root)
     env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
     process = subprocess.Popen(
         [sys.executable, "-m", "descentlab", "grade", EX01, "--workers", "1", "--quiet"],

@@ -14,11 +14,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from grading_support import stub_everything
+from gradehelp import EX01, NB01, grade, scores_of, state_dir, stored_result, submit
 
-from gradehelp import EX01, NB01, STUB, grade, scores_of, stored_result, submit
-
-STUBS = {gid: STUB for gid in ("mse", "mse_grad", "mae", "binary_cross_entropy", "log_softmax",
-                               "cross_entropy", "cross_entropy_grad")}
+STUBS = stub_everything(EX01)  # every answer cell of exercise 01, read from its notebook
 
 # Each forgery is code in the first answer cell; every function stays a stub unless the
 # forgery redefines it with junk.
@@ -223,7 +222,7 @@ def test_probe_reads_and_writes_nothing_outside_its_copy_and_has_no_network(cour
             "HOME_CANARY": home_canary,
             "COURSE_ROOT": root,
             "HOST_TMP_CANARY": host_tmp_canary,
-            "RESULTS_DIR": root / "autograder" / ".descentlab" / EX01,
+            "RESULTS_DIR": state_dir(root),
             "PACKAGE_FILE": descentlab.expect.__file__,
             "INSTRUCTOR_HOME": home,
             "PORT": port,
@@ -258,7 +257,7 @@ def test_probe_reads_and_writes_nothing_outside_its_copy_and_has_no_network(cour
     assert not accepted
     assert not host_tmp_canary.exists()
     assert not (root / "pwned.txt").exists()
-    assert not (root / "autograder" / ".descentlab" / EX01 / "probe.json").exists()
+    assert not (state_dir(root) / "probe.json").exists()
     for path, data in before.items():
         if path != gradebook:  # the grader itself writes the gradebook
             assert path.read_bytes() == data, path
@@ -269,9 +268,6 @@ def test_the_forgeries_are_real_attacks_on_plain_nbgrader(course_copy, bwrap_ava
     """The same forgeries, with every function returning junk, score points under plain
     `nbgrader autograde` (answer and test cells share one kernel) and 0 under
     `descentlab grade`: the suite tests something real."""
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from grading_support import nbgrader, read_scores
 
     root = course_copy()

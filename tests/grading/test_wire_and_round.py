@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gradehelp import STUB, grade, submit
 
-from descentlab.grade.progress import Progress
+from descentlab.grade.round import progress_bar
 from descentlab.grade.wire import NotPlainData, WireError, decode, encode
 
 
@@ -80,12 +80,22 @@ def test_deep_nesting_is_refused_both_ways():
 
 def test_progress_bar_shows_counts_rate_and_eta():
     stream = io.StringIO()
-    progress = Progress(4, "grading x", stream=stream)
-    for status in ("graded", "crashed", "graded", "graded"):
-        progress.advance(status)
-    lines = stream.getvalue().splitlines()
-    assert lines[-1].startswith("grading x [") and "4/4" in lines[-1] and "100%" in lines[-1]
-    assert "ETA" in lines[1] and "1 not graded cleanly" in lines[-1]
+    progress = progress_bar(4, "grading x", stream=stream)
+    progress.update(1)
+    progress.set_postfix_str("1 not graded cleanly", refresh=False)
+    progress.update(3)
+    progress.close()
+    last = stream.getvalue().split("\r")[-1]
+    assert last.startswith("grading x: 100%") and "4/4" in last and "submission/s" in last
+    assert "<00:00" in last and "1 not graded cleanly" in last
+
+
+def test_a_quiet_round_draws_no_bar():
+    stream = io.StringIO()
+    progress = progress_bar(4, "grading x", enabled=False, stream=stream)
+    progress.update(4)
+    progress.close()
+    assert stream.getvalue() == ""
 
 
 def test_grades_go_to_the_gradebook_url_given(course_copy, bwrap_available, tmp_path):

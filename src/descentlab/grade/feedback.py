@@ -9,6 +9,7 @@ import html
 from pathlib import Path
 
 from ..atomicfile import write_text
+from .verdict import GRADED, SubmissionVerdict
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; color: #222; }
@@ -20,36 +21,31 @@ th, td { text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; 
 """
 
 
-def render(result: dict, notebook_name: str) -> str:
+def render(verdict: SubmissionVerdict, notebook_name: str) -> str:
     e = html.escape
-    notebook = result["notebooks"][notebook_name]
-    score = sum(t["score"] for t in notebook["tests"])
-    total = sum(t["points"] for t in notebook["tests"])
+    notebook = verdict.notebooks[notebook_name]
     rows = []
-    for test in notebook["tests"]:
-        passed = test["score"] >= test["points"]
-        mark = '<span class="pass">passed</span>' if passed else '<span class="fail">failed</span>'
-        function = test["grade_id"][5:] if test["grade_id"].startswith("test_") else test["grade_id"]
+    for test in notebook.tests:
+        mark = '<span class="pass">passed</span>' if test.passed else '<span class="fail">failed</span>'
         rows.append(
-            f"<tr><td>{e(function)}</td><td>{e(test['grade_id'])}</td><td>{mark}</td>"
-            f"<td>{test['score']:g} / {test['points']:g}</td><td class=\"msg\">{e(test.get('error', ''))}</td></tr>"
+            f"<tr><td>{e(test.function)}</td><td>{e(test.grade_id)}</td><td>{mark}</td>"
+            f"<td>{test.score:g} / {test.points:g}</td><td class=\"msg\">{e(test.error)}</td></tr>"
         )
-    notes = []
-    if notebook.get("invalid"):
-        notes.append(notebook["invalid"])
-    notes += notebook.get("notes", []) + notebook.get("answer_errors", [])
-    status = result["status"]
+    notes = [notebook.invalid] if notebook.invalid else []
+    notes += notebook.notes + notebook.answer_errors
     banner = ""
-    if status != "graded" or notes:
+    if verdict.status != GRADED or notes:
         items = "".join(f"<li class=\"msg\">{e(n)}</li>" for n in notes)
-        extra = "".join(f"<li class=\"msg\">{e(m)}</li>" for m in result.get("messages", []) if m not in notes)
-        banner = f'<div class="status"><strong>Status: {e(status)}</strong><ul>{items}{extra}</ul></div>'
+        extra = "".join(f"<li class=\"msg\">{e(m)}</li>" for m in verdict.messages if m not in notes)
+        banner = f'<div class="status"><strong>Status: {e(verdict.status)}</strong><ul>{items}{extra}</ul></div>'
+    assignment, student = verdict.assignment, verdict.student
+    score, total = notebook.score, notebook.max_score
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<title>{e(result['assignment'])}: feedback for {e(result['student'])}</title><style>{_STYLE}</style></head>
+<title>{e(assignment)}: feedback for {e(student)}</title><style>{_STYLE}</style></head>
 <body>
-<h1>{e(result['assignment'])} &mdash; {e(notebook_name)}</h1>
-<p>Student: <strong>{e(result['student'])}</strong>. Score: <strong>{score:g} / {total:g}</strong>.</p>
+<h1>{e(assignment)} &mdash; {e(notebook_name)}</h1>
+<p>Student: <strong>{e(student)}</strong>. Score: <strong>{score:g} / {total:g}</strong>.</p>
 {banner}
 <table><thead><tr><th>function</th><th>test</th><th>result</th><th>points</th><th>message</th></tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
@@ -59,12 +55,12 @@ says which input went wrong. Run <code>descentlab check</code> on your notebook 
 """
 
 
-def write_feedback(result: dict, folder: Path) -> list[Path]:
+def write_feedback(verdict: SubmissionVerdict, folder: Path) -> list[Path]:
     """One HTML page per notebook in ``folder`` (feedback/<student>/<ID>/), written atomically."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in result["notebooks"]:
+    for name in verdict.notebooks:
         path = folder / f"{name}.html"
-        write_text(path, render(result, name))
+        write_text(path, render(verdict, name))
         written.append(path)
     return written

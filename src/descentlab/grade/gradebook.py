@@ -5,12 +5,13 @@ process owns the database connection; any SQLAlchemy URL nbgrader accepts works.
 """
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..course import Course, CourseError
+from ..notebook import grade_cells
+from .verdict import SubmissionVerdict
 
 
 @dataclass
@@ -54,17 +55,6 @@ def open_gradebook(db_url: str, course_id: str):
         raise CourseError(f"cannot open the gradebook {db_url}: {exc}") from None
 
 
-def _expected_cells(source_notebooks: dict[str, dict]) -> dict[str, dict[str, float]]:
-    cells: dict[str, dict[str, float]] = {}
-    for name, nb in source_notebooks.items():
-        cells[name] = {}
-        for cell in nb["cells"]:
-            meta = (cell.get("metadata") or {}).get("nbgrader") or {}
-            if meta.get("grade"):
-                cells[name][meta["grade_id"]] = float(meta.get("points", 0))
-    return cells
-
-
 def is_registered(gradebook, assignment_id: str, source_notebooks: dict[str, dict]) -> bool:
     from nbgrader.api import MissingEntry
 
@@ -73,7 +63,7 @@ def is_registered(gradebook, assignment_id: str, source_notebooks: dict[str, dic
     except MissingEntry:
         return False
     found = {nb.name: {c.name: float(c.max_score) for c in nb.grade_cells} for nb in assignment.notebooks}
-    return found == _expected_cells(source_notebooks)
+    return found == {name: grade_cells(nb) for name, nb in source_notebooks.items()}
 
 
 def register_assignment(course: Course, assignment_id: str, db_url: str) -> None:
@@ -85,7 +75,7 @@ def register_assignment(course: Course, assignment_id: str, db_url: str) -> None
         generate(course, assignment_id, release_dir=Path(release), db_url=db_url)
 
 
-def record(gradebook, result: dict, timestamp: str | None) -> None:
+def record(gradebook, verdict: SubmissionVerdict, timestamp: str | None) -> None:
     """Write one submission's verdict like nbgrader autograde: the student, the submission
     (with its timestamp.txt), auto_score per grade cell, "No response." comments."""
     import warnings
@@ -93,11 +83,11 @@ def record(gradebook, result: dict, timestamp: str | None) -> None:
     with warnings.catch_warnings():
         # nbgrader's own add_submission trips SQLAlchemy autoflush warnings; they are harmless.
         warnings.simplefilter("ignore")
-        _record(gradebook, result, timestamp)
+        _record(gradebook, verdict, timestamp)
 
 
-def _record(gradebook, result: dict, timestamp: str | None) -> None:
-    assignment_id, student = result["assignment"], result["student"]
+def _record(gradebook, verdict: SubmissionVerdict, timestamp: str | None) -> None:
+    assignment_id, student = verdict.assignment, verdict.student
     cache = gradebook.__dict__.setdefault("_descentlab_cache", {})
     if "students" not in cache:
         cache["students"] = {s.id for s in gradebook.students}
@@ -117,7 +107,7 @@ def _record(gradebook, result: dict, timestamp: str | None) -> None:
     # The submission's own grades and comments, by cell name: nbgrader's find_grade and
     # find_comment would run one joined query per cell (most of the time of a round).
     notebooks = {nb.name: nb for nb in submission.notebooks}
-    for name, notebook in result["notebooks"].items():
+    for name, notebook in verdict.notebooks.items():
         stored = notebooks.get(name)
         if stored is None:
             continue
@@ -126,14 +116,14 @@ def _record(gradebook, result: dict, timestamp: str | None) -> None:
         comments_by_cell = {c.cell_id: c for c in stored.comments}
         grades = {cell: grades_by_cell[i] for cell, i in by_id.items() if i in grades_by_cell}
         comments = {cell: comments_by_cell[i] for cell, i in by_id.items() if i in comments_by_cell}
-        for test in notebook["tests"]:
-            grade = grades.get(test["grade_id"])
+        for test in notebook.tests:
+            grade = grades.get(test.grade_id)
             if grade is None:
                 continue
-            grade.auto_score = float(test["score"])
+            grade.auto_score = float(test.score)
             grade.needs_manual_grade = grade.manual_score is not None
-        unchanged = set(notebook.get("unchanged_answers", []))
-        for answer in notebook.get("answer_ids", []):
+        unchanged = set(notebook.unchanged_answers)
+        for answer in notebook.answer_ids:
             if answer in comments:
                 comments[answer].auto_comment = "No response." if answer in unchanged else None
     gradebook.db.commit()
@@ -147,17 +137,3 @@ def export_csv(gradebook, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     CsvExportPlugin(to=str(tmp)).export(gradebook)
     tmp.replace(path)
-
-
-def load_sources(course: Course, assignment_id: str) -> dict[str, str]:
-    """Notebook name -> the source notebook's text, from solutions/<ID>/."""
-    folder = course.solutions / assignment_id
-    sources = {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.ipynb"))}
-    if not sources:
-        raise CourseError(f"{folder}: no source notebooks for assignment {assignment_id!r}")
-    for name, text in sources.items():
-        try:
-            json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise CourseError(f"{folder / name}.ipynb: invalid JSON at line {exc.lineno}") from None
-    return sources

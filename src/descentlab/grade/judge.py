@@ -23,15 +23,17 @@ import io
 import os
 import time
 from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..notebook import learner_message
 from .memory import TracemallocShim
 from .program import Cell, build_program
 from .sandbox import Limits, sandbox_uid, start_runner
+from .verdict import CellVerdict, Event, NotebookVerdict
 from .wire import Channel, ChannelClosed, ChannelTimeout, NotPlainData, WireError, decode, describe_type, encode
 
 MAX_RESTARTS = 3
@@ -46,10 +48,16 @@ class LearnerError(Exception):
     """An exception raised by learner code whose type is not a builtin one."""
 
 
-@dataclass
-class Event:
-    kind: str  # "timeout" | "crash" | "resource"
-    message: str
+@dataclass(frozen=True)
+class JudgeConfig:
+    """How one submission's notebooks are judged: where learner code runs and for how long."""
+
+    mode: str  # "bwrap" | "none" (unconfined, see sandbox.probe)
+    limits: Limits
+    protected: tuple[Path, ...]  # folders never mounted into the sandbox
+    call_timeout: float  # seconds for one cell or one call of a learner function
+    deadline: float  # time.monotonic() when the whole submission must be done
+    fallback_workdir: str | None = None  # the unconfined runner's working folder
 
 
 def _exception_from(reply: dict) -> Exception:
@@ -77,9 +85,9 @@ class Session:
 
     def __init__(self, judge: "Judge"):
         self.judge = judge
-        limits = judge.limits
-        limits.uid = sandbox_uid()
-        self.process = start_runner(judge.mode, limits, judge.protected, workdir=judge.fallback_workdir)
+        config = judge.config
+        self.process = start_runner(config.mode, config.limits, list(config.protected), uid=sandbox_uid(),
+                                    workdir=config.fallback_workdir)
         self.channel = Channel(self.process.stdout.fileno(), self.process.stdin.fileno())
         os.set_blocking(self.process.stdout.fileno(), False)
         os.set_blocking(self.process.stdin.fileno(), False)
@@ -210,25 +218,6 @@ class Proxy:
         return f"<learner function {self._name}>"
 
 
-@dataclass
-class CellVerdict:
-    grade_id: str
-    points: float
-    score: float
-    error: str = ""
-
-
-@dataclass
-class NotebookVerdict:
-    name: str
-    tests: list[CellVerdict] = field(default_factory=list)
-    answer_errors: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    unchanged_answers: list[str] = field(default_factory=list)
-    answer_ids: list[str] = field(default_factory=list)
-
-
 def nbgrader_score(points: float, error: BaseException | None, last_value: Any) -> float:
     """nbgrader's determine_grade on the cell's outcome: an error scores 0; a last
     expression whose text is a number from 0 to the points is partial credit; anything
@@ -247,14 +236,12 @@ def nbgrader_score(points: float, error: BaseException | None, last_value: Any) 
 
 
 class Judge:
-    def __init__(self, mode: str, limits: Limits, protected: list[Path], call_timeout: float,
-                 deadline: float, fallback_workdir: str | None = None):
-        self.mode = mode
-        self.limits = limits
-        self.protected = protected
-        self.call_timeout = call_timeout
-        self.deadline = deadline
-        self.fallback_workdir = fallback_workdir
+    def __init__(self, config: JudgeConfig):
+        self.config = config
+        self.mode = config.mode
+        self.limits = config.limits
+        self.call_timeout = config.call_timeout
+        self.deadline = config.deadline
         self.session: Session | None = None
         self.callbacks: dict[int, Any] = {}
         self.restarts = 0
@@ -485,20 +472,18 @@ def run_trusted(source: str, label: str, ns: dict) -> tuple[BaseException | None
 
 
 def error_text(exc: BaseException) -> str:
-    if isinstance(exc, NotImplementedError):
-        return "NotImplementedError: not implemented yet (remove `raise NotImplementedError()` and write your code)"
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    name = "NotImplementedError" if isinstance(exc, NotImplementedError) else type(exc).__name__
+    return learner_message(name, str(exc))
 
 
-def judge_notebook(source_nb: dict, submission_nb: dict, name: str, files: list[tuple[str, bytes]],
-                   mode: str, limits: Limits, protected: list[Path], call_timeout: float,
-                   deadline: float, fallback_workdir: str | None = None) -> NotebookVerdict:
+def judge_notebook(name: str, source_nb: dict, submission_nb: dict, files: list[tuple[str, bytes]],
+                   config: JudgeConfig) -> NotebookVerdict:
+    """Judge one learner notebook against its trusted source (see the module docstring)."""
     program, notes = build_program(source_nb, submission_nb)
     verdict = NotebookVerdict(name=name, notes=list(notes))
     verdict.unchanged_answers = [c.label for c in program if c.kind == "answer" and c.unchanged]
     verdict.answer_ids = [c.label for c in program if c.kind == "answer"]
-    judge = Judge(mode, limits, protected, call_timeout, deadline, fallback_workdir)
+    judge = Judge(config)
     judge.files = files
     ns: dict = {"__name__": "__main__", "__builtins__": builtins}
     ns["display"] = lambda *a, **k: None

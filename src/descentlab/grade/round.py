@@ -1,15 +1,18 @@
 """A grading round: every submission of one assignment, in parallel, resumable.
 
-1. Read the course's nbgrader settings (gradebook URL, submitted/ and feedback/ folders) and
-   make sure the assignment's cells are in the gradebook (nbgrader generate_assignment into
-   a temporary folder, only when they are missing or changed).
-2. For each ``submitted/<student>/<ID>/`` compute a key from its files, the source
-   notebooks and the limits. A verdict already stored under ``autograder/.descentlab/<ID>/``
-   with the same key is reused (unless --force): killing the grader loses nothing graded.
-3. Grade the rest: forked local workers (one sandbox each) or tasks on a Dask cluster.
-   Each verdict is stored atomically as soon as it arrives, then written to the gradebook
-   and the learner's feedback page, by this process only.
-4. Export the grades CSV with nbgrader's exporter.
+``grade_assignment`` runs these steps in order (``GradingRound`` has one method each):
+
+1. collect: the ``submitted/<student>/<ID>/`` folders and their files; the source
+   notebooks in solutions/<ID>/ are parsed once for the whole round;
+2. reuse: a key from each submission's files, the sources and the limits; a verdict already
+   stored under ``autograder/.descentlab/<ID>/`` with the same key is kept (unless --force),
+   so killing the grader loses nothing graded;
+3. run: grade the rest in forked local workers or on a Dask cluster (``pool``), while the
+   gradebook opens and, when its cells are missing or changed, nbgrader generate_assignment
+   registers the assignment (into a temporary folder);
+4. record: each verdict, as soon as it arrives, is stored atomically, then written to the
+   gradebook and the learner's feedback page, by this process only;
+5. export: the grades CSV, with nbgrader's exporter.
 
 Only an instructor's error (no submissions, a broken course, an unreachable gradebook)
 raises; whatever a learner's notebook does ends as that submission's status.
@@ -18,24 +21,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import selectors
-import signal
 import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+
+from tqdm import tqdm
 
 from ..atomicfile import write_json
 from ..course import Course, CourseError
+from ..notebook import read_sources
 from .feedback import write_feedback
-from .gradebook import course_settings, export_csv, is_registered, load_sources, open_gradebook, record, register_assignment
-from .progress import Progress
+from .gradebook import course_settings, export_csv, is_registered, open_gradebook, record, register_assignment
+from .pool import default_workers, run_dask, run_local
 from .sandbox import Limits, probe
-from .task import GRADER_ERROR, TIMED_OUT, grade_submission
+from .task import SubmissionTask
+from .verdict import GRADED, GRADER_ERROR, SubmissionVerdict
 
-GRADER_VERSION = "descentlab-grade-1"
+GRADER_VERSION = "descentlab-grade-2"
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
 
@@ -119,250 +122,175 @@ def _collect_files(folder: Path) -> list[tuple[str, bytes]]:
     return files
 
 
-def _key(sources: dict[str, str], files: list[tuple[str, bytes]], limits: dict, timeouts: tuple) -> str:
+def _key(sources: dict[str, dict], files: list[tuple[str, bytes]], limits: Limits, timeouts: tuple) -> str:
     digest = hashlib.sha256(GRADER_VERSION.encode())
-    digest.update(json.dumps([sources, limits, list(timeouts)], sort_keys=True).encode())
+    digest.update(json.dumps([sources, asdict(limits), list(timeouts)], sort_keys=True).encode())
     for path, data in files:
         digest.update(path.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()
 
 
-def _read_json(path: Path) -> dict | None:
+def _read_verdict(path: Path) -> SubmissionVerdict | None:
+    """The verdict stored at ``path``, or None when there is none (or it is unreadable)."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return SubmissionVerdict.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, RecursionError):
         return None
 
 
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+def progress_bar(total: int, label: str, enabled: bool = True, stream=None) -> tqdm:
+    """The round's progress bar on stderr: count, rate, time left; the number of submissions
+    that did not grade cleanly goes in its postfix."""
+    return tqdm(total=total, desc=label, unit="submission", file=stream or sys.stderr,
+                disable=not enabled, dynamic_ncols=True, mininterval=0.5)
 
 
 def grade_assignment(course: Course, assignment_id: str, options: GradeOptions | None = None) -> GradeSummary:
-    options = options or GradeOptions()
-    started = time.monotonic()
-    course.require_checkout("descentlab grade")
-    settings = course_settings(course)
-    db_url = options.db_url or settings.db_url
-    sources = load_sources(course, assignment_id)
-    source_nbs = {name: json.loads(text) for name, text in sources.items()}
-    folders = sorted(p for p in (settings.submitted).glob(f"*/{assignment_id}") if p.is_dir())
-    if not folders:
-        raise CourseError(
-            f"no submissions of {assignment_id!r}: expected notebooks in {settings.submitted}/<student>/{assignment_id}/ "
-            "(collect them with nbgrader collect, or copy each learner's folder there)"
-        )
-    state = course.autograder / ".descentlab" / assignment_id
-    protected = sorted({course.root, course.solutions, course.autograder, settings.submitted,
-                        settings.feedback, Path.home()})
-    summary = GradeSummary(assignment_id, Path(options.csv_path or course.autograder / "grades.csv").resolve(),
-                           settings.feedback, sandbox="?")
+    return GradingRound(course, assignment_id, options or GradeOptions()).grade()
 
-    mode = options.sandbox
-    if mode == "auto":
-        mode, why = probe(protected)
+
+class GradingRound:
+    """One round's settings and state; ``grade`` runs its steps in order."""
+
+    def __init__(self, course: Course, assignment_id: str, options: GradeOptions):
+        course.require_checkout("descentlab grade")
+        self.started = time.monotonic()
+        self.course, self.assignment_id, self.options = course, assignment_id, options
+        self.settings = course_settings(course)
+        self.db_url = options.db_url or self.settings.db_url
+        self.state = course.grader_state / assignment_id
+        self.protected = sorted({course.root, course.solutions, course.autograder, self.settings.submitted,
+                                 self.settings.feedback, Path.home()})
+        self.timeout = float(options.timeout)
+        self.call_timeout = float(options.call_timeout or max(1.0, self.timeout / 4))
+        self.limits = Limits(memory_mb=options.memory_mb, cpu_seconds=int(self.timeout) + 5)
+        csv_path = Path(options.csv_path or course.autograder / "grades.csv").resolve()
+        self.summary = GradeSummary(assignment_id, csv_path, self.settings.feedback, sandbox="?")
+        self.sources: dict[str, dict] = {}
+        self.mode = "?"
+        self.gradebook = None  # opened by open_gradebook, while the first workers grade
+        self.problems = 0
+
+    def grade(self) -> GradeSummary:
+        folders = self.collect()
+        self.mode = self.summary.sandbox = self.choose_sandbox()
+        tasks, kept = self.reuse(folders)
+        progress = progress_bar(len(tasks), f"grading {self.assignment_id}", self.options.progress and bool(tasks))
+        try:
+            self.run(tasks, kept, progress)
+            self.export()
+        finally:
+            progress.close()
+            if self.gradebook is not None:
+                self.gradebook.close()
+        self.summary.seconds = time.monotonic() - self.started
+        return self.summary
+
+    # -- 1. collect ---------------------------------------------------------------------
+    def collect(self) -> list[Path]:
+        """The submissions' folders; the source notebooks, parsed once for every student."""
+        self.sources = read_sources(self.course.solutions / self.assignment_id)
+        submitted = self.settings.submitted
+        folders = sorted(p for p in submitted.glob(f"*/{self.assignment_id}") if p.is_dir())
+        if not folders:
+            raise CourseError(
+                f"no submissions of {self.assignment_id!r}: expected notebooks in {submitted}/<student>/"
+                f"{self.assignment_id}/ (collect them with nbgrader collect, or copy each learner's folder there)"
+            )
+        return folders
+
+    def choose_sandbox(self) -> str:
+        mode = self.options.sandbox
+        if mode != "auto":
+            return mode
+        mode, why = probe(self.protected)
         if mode == "none":
-            summary.warnings.append(
+            self.summary.warnings.append(
                 f"NO SANDBOX: {why}. Learner code ran with your rights, unconfined (no network or file "
                 "isolation). Install bubblewrap and re-run with --force before trusting these grades.")
-            print("descentlab grade: WARNING: " + summary.warnings[-1], file=sys.stderr)
-    summary.sandbox = mode
+            print("descentlab grade: WARNING: " + self.summary.warnings[-1], file=sys.stderr)
+        return mode
 
-    timeout = float(options.timeout)
-    call_timeout = float(options.call_timeout or max(1.0, timeout / 4))
-    limits = asdict(Limits(memory_mb=options.memory_mb, cpu_seconds=int(timeout) + 5))
+    # -- 2. reuse -----------------------------------------------------------------------
+    def reuse(self, folders: list[Path]) -> tuple[list[SubmissionTask], list[SubmissionVerdict]]:
+        """The submissions to grade, and the stored verdicts kept for unchanged ones."""
+        tasks, kept = [], []
+        for folder in folders:
+            student = folder.parent.name
+            files = _collect_files(folder)
+            key = _key(self.sources, files, self.limits, (self.timeout, self.call_timeout, self.mode))
+            stored = _read_verdict(self.state / f"{student}.json")
+            if not self.options.force and stored and stored.key == key:
+                kept.append(stored)
+                continue
+            timestamp_file = folder / "timestamp.txt"
+            tasks.append(SubmissionTask(
+                assignment=self.assignment_id, student=student, key=key, sources=self.sources, files=files,
+                mode=self.mode, limits=self.limits, timeout=self.timeout, call_timeout=self.call_timeout,
+                protected=tuple(str(p) for p in self.protected),
+                timestamp=timestamp_file.read_text(errors="replace").strip() if timestamp_file.is_file() else None,
+            ))
+        return tasks, kept
 
-    specs, reused = [], []
-    for folder in folders:
-        student = folder.parent.name
-        files = _collect_files(folder)
-        key = _key(sources, files, limits, (timeout, call_timeout, mode))
-        stored = _read_json(state / f"{student}.json")
-        if not options.force and stored and stored.get("key") == key:
-            reused.append(stored)
-            continue
-        timestamp_file = folder / "timestamp.txt"
-        specs.append({
-            "assignment": assignment_id, "student": student, "key": key,
-            "notebooks": sources, "files": files, "mode": mode, "limits": limits,
-            "timeout": timeout, "call_timeout": call_timeout,
-            "protected": [str(p) for p in protected],
-            "timestamp": timestamp_file.read_text(errors="replace").strip() if timestamp_file.is_file() else None,
-        })
+    # -- 3. run -------------------------------------------------------------------------
+    def run(self, tasks: list[SubmissionTask], kept: list[SubmissionVerdict], progress: tqdm) -> None:
+        def prepare() -> None:
+            self.open_gradebook()
+            for verdict in kept:
+                self.record(verdict, was_reused=True)
 
-    books: list = []  # the open gradebook, once prepare() ran
+        def on_result(task: SubmissionTask, verdict: SubmissionVerdict) -> None:
+            verdict.timestamp = task.timestamp
+            self.record(verdict)
+            if verdict.status != GRADED:
+                self.problems += 1
+                progress.set_postfix_str(f"{self.problems} not graded cleanly", refresh=False)
+            progress.update(1)
 
-    def prepare() -> None:
+        if self.options.dask_scheduler:
+            prepare()
+            run_dask(tasks, self.options.dask_scheduler, on_result)
+        else:
+            run_local(tasks, self.options.workers or default_workers(), self.timeout + 30.0, on_result, prepare)
+
+    def open_gradebook(self) -> None:
         """Open the gradebook and register the assignment. Runs while the first workers
         already grade (importing nbgrader takes seconds; the workers do not need it)."""
-        gradebook = open_gradebook(db_url, settings.course_id)
-        if not is_registered(gradebook, assignment_id, source_nbs):
+        course_id = self.settings.course_id
+        gradebook = open_gradebook(self.db_url, course_id)
+        if not is_registered(gradebook, self.assignment_id, self.sources):
             gradebook.close()
-            register_assignment(course, assignment_id, db_url)
-            gradebook = open_gradebook(db_url, settings.course_id)
-            if not is_registered(gradebook, assignment_id, source_nbs):
+            register_assignment(self.course, self.assignment_id, self.db_url)
+            gradebook = open_gradebook(self.db_url, course_id)
+            if not is_registered(gradebook, self.assignment_id, self.sources):
                 gradebook.close()
                 raise CourseError(
-                    f"the gradebook {db_url} still lacks the cells of {assignment_id!r} after "
+                    f"the gradebook {self.db_url} still lacks the cells of {self.assignment_id!r} after "
                     "nbgrader generate_assignment; was the assignment renamed?")
-        books.append(gradebook)
-        for stored in reused:
-            finish(stored, was_reused=True)
+        self.gradebook = gradebook
 
-    def finish(result: dict, was_reused: bool = False) -> None:
-        gradebook = books[0]
-        student = result["student"]
+    # -- 4. record ----------------------------------------------------------------------
+    def record(self, verdict: SubmissionVerdict, was_reused: bool = False) -> None:
+        """Store the verdict (before anything else), then the gradebook and feedback page;
+        a kept verdict already recorded into this gradebook is not written again."""
+        student = verdict.student
         if not was_reused:
-            write_json(state / f"{student}.json", result)  # persisted before anything else
-        marker = state / f"{student}.recorded"
-        stamp = hashlib.sha256((result["key"] + "\0" + db_url).encode()).hexdigest()
+            write_json(self.state / f"{student}.json", verdict.to_json())
+        marker = self.state / f"{student}.recorded"
+        stamp = hashlib.sha256((verdict.key + "\0" + self.db_url).encode()).hexdigest()
         if not (was_reused and marker.is_file() and marker.read_text() == stamp):
             try:
-                record(gradebook, result, result.get("timestamp"))
+                record(self.gradebook, verdict, verdict.timestamp)
             except ValueError as exc:  # an unreadable timestamp.txt
-                gradebook.db.rollback()
-                result.setdefault("messages", []).append(f"timestamp.txt ignored: {exc}")
-                record(gradebook, result, None)
-            write_feedback(result, settings.feedback / student / assignment_id)
+                self.gradebook.db.rollback()
+                verdict.messages.append(f"timestamp.txt ignored: {exc}")
+                record(self.gradebook, verdict, None)
+            write_feedback(verdict, self.settings.feedback / student / self.assignment_id)
             marker.write_text(stamp)
-        summary.outcomes.append(Outcome(
-            student, result["status"], result.get("score", 0.0), result.get("max_score", 0.0),
-            list(result.get("messages", [])), reused=was_reused, seconds=result.get("seconds", 0.0)))
+        self.summary.outcomes.append(Outcome(
+            student, verdict.status, verdict.score, verdict.max_score, list(verdict.messages),
+            reused=was_reused, seconds=verdict.seconds))
 
-    progress = Progress(len(specs), f"grading {assignment_id}", enabled=options.progress and bool(specs))
-
-    def on_result(spec: dict, result: dict) -> None:
-        result["timestamp"] = spec.get("timestamp")
-        finish(result)
-        progress.advance(result["status"])
-
-    try:
-        if options.dask_scheduler:
-            prepare()
-            run_dask(specs, options.dask_scheduler, on_result)
-        else:
-            run_local(specs, options.workers or default_workers(), timeout + 30.0, on_result, prepare)
-        progress.close()
-        export_csv(books[0], summary.csv_path)
-    finally:
-        for gradebook in books:
-            gradebook.close()
-    summary.seconds = time.monotonic() - started
-    return summary
-
-
-def _failure(spec: dict, status: str, message: str) -> dict:
-    return {
-        "assignment": spec["assignment"], "student": spec["student"], "key": spec["key"],
-        "sandbox": spec["mode"], "status": status, "messages": [message], "notebooks": {},
-        "score": 0.0, "max_score": 0.0, "seconds": 0.0,
-    }
-
-
-def run_local(specs: list[dict], workers: int, hard_timeout: float,
-              on_result: Callable[[dict, dict], None], prepare: Callable[[], None] = lambda: None) -> None:
-    """Grade ``specs`` in forked worker processes, ``workers`` at a time.
-
-    A fork of this process starts warm (numpy and the judge already imported); each child
-    grades one submission and sends its verdict back through a pipe. A child that outlives
-    ``hard_timeout`` is killed (its sandbox dies with it)."""
-    queue = list(specs)
-    running: dict[int, dict] = {}
-    selector = selectors.DefaultSelector()
-    prepared = False
-    try:
-        while queue or running or not prepared:
-            while queue and len(running) < workers:
-                spec = queue.pop(0)
-                read_fd, write_fd = os.pipe()
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:  # the worker
-                    code = 0
-                    try:
-                        os.close(read_fd)
-                        signal.signal(signal.SIGINT, signal.SIG_DFL)
-                        data = json.dumps(grade_submission(spec)).encode()
-                        view = memoryview(data)
-                        while view:
-                            view = view[os.write(write_fd, view):]
-                    except BaseException:  # noqa: BLE001 - the parent reports a missing verdict
-                        code = 1
-                    finally:
-                        os._exit(code)
-                os.close(write_fd)
-                os.set_blocking(read_fd, False)
-                running[pid] = {"spec": spec, "fd": read_fd, "data": bytearray(), "start": time.monotonic()}
-                selector.register(read_fd, selectors.EVENT_READ, pid)
-            if not prepared:
-                prepare()  # the first workers are already grading
-                prepared = True
-                continue
-            for key, _ in selector.select(timeout=0.5):
-                pid = key.data
-                job = running[pid]
-                try:
-                    chunk = os.read(job["fd"], 1 << 20)
-                except BlockingIOError:
-                    continue
-                if chunk:
-                    job["data"] += chunk
-                    continue
-                selector.unregister(job["fd"])
-                os.close(job["fd"])
-                _, status = os.waitpid(pid, 0)
-                del running[pid]
-                try:
-                    result = json.loads(job["data"])
-                except ValueError:
-                    result = _failure(job["spec"], GRADER_ERROR,
-                                      f"the grading worker exited without a verdict (wait status {status})")
-                on_result(job["spec"], result)
-            now = time.monotonic()
-            for pid, job in list(running.items()):
-                if now - job["start"] > hard_timeout:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                    selector.unregister(job["fd"])
-                    os.close(job["fd"])
-                    del running[pid]
-                    on_result(job["spec"], _failure(
-                        job["spec"], TIMED_OUT, f"grading took longer than {hard_timeout:g} s and was stopped"))
-    finally:
-        for pid in running:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-            except OSError:
-                pass
-
-
-def run_dask(specs: list[dict], address: str, on_result: Callable[[dict, dict], None]) -> None:
-    """Grade ``specs`` as tasks on a Dask distributed cluster (the same task as locally)."""
-    try:
-        from distributed import Client, as_completed
-    except ImportError:
-        raise CourseError("--dask-scheduler needs dask[distributed]: pip install 'descentlab[dask]'") from None
-    try:
-        client = Client(address, timeout=30)
-    except Exception as exc:  # noqa: BLE001 - an unreachable scheduler is the instructor's to fix
-        raise CourseError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-    try:
-        futures = {}
-        for spec in specs:
-            future = client.submit(grade_submission, spec, pure=False,
-                                   key=f"descentlab-grade-{spec['student']}-{spec['key'][:12]}-{os.getpid()}")
-            futures[future] = spec
-        for future in as_completed(futures):
-            spec = futures[future]
-            try:
-                result = future.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker, say
-                result = _failure(spec, GRADER_ERROR, f"the Dask task failed: {type(exc).__name__}: {exc}")
-            on_result(spec, result)
-    finally:
-        client.close()
+    # -- 5. export ----------------------------------------------------------------------
+    def export(self) -> None:
+        export_csv(self.gradebook, self.summary.csv_path)

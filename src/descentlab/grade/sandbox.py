@@ -21,6 +21,7 @@ runner as a plain child with the same rlimits but no confinement; the caller war
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -31,22 +32,22 @@ from pathlib import Path
 HOME = "/home/learner"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Limits:
+    """What one learner process may use. Shared by every sandbox of a round, so never
+    changed: the per-sandbox uid travels beside it (``runner_arg``)."""
+
     memory_mb: int = 1024
     cpu_seconds: int = 120
     nproc: int = 64
     fsize_mb: int = 32
     tmpfs_mb: int = 64
     output_chars: int = 20000
-    uid: int = 0  # 0: do not switch (set per sandbox when running as root)
 
-    def runner_args(self) -> str:
-        import json
-
-        data = asdict(self)
-        data["workdir"] = HOME
-        return json.dumps(data)
+    def runner_arg(self, uid: int = 0, workdir: str | None = HOME) -> str:
+        """The runner's one command-line argument, JSON: these limits, the uid it switches to
+        (0: none; see ``sandbox_uid``) and its working folder."""
+        return json.dumps({**asdict(self), "uid": uid, "workdir": workdir})
 
 
 def _looks_like_a_course(path: Path) -> bool:
@@ -156,30 +157,25 @@ def sandbox_env() -> dict[str, str]:
     }
 
 
-def runner_command(mode: str, limits: Limits, protected: list[Path]) -> list[str]:
-    python = [_python_executable(), "-I", "-m", "descentlab.grade.runner", limits.runner_args()]
+def runner_command(mode: str, limits: Limits, protected: list[Path], uid: int = 0,
+                   workdir: str | None = None) -> list[str]:
+    """The command that starts the runner; ``workdir`` is the unconfined fallback's folder
+    (in the sandbox the runner works in its private home)."""
     if mode == "bwrap":
+        python = [_python_executable(), "-I", "-m", "descentlab.grade.runner", limits.runner_arg(uid)]
         return bwrap_command(limits, protected) + python
-    return python
+    return [_python_executable(), "-I", "-m", "descentlab.grade.runner", limits.runner_arg(0, workdir)]
 
 
-def start_runner(mode: str, limits: Limits, protected: list[Path], workdir: str | None = None) -> subprocess.Popen:
-    """The runner process (stdin/stdout are the protocol pipes); ``workdir`` is used for
-    the unconfined fallback only."""
+def start_runner(mode: str, limits: Limits, protected: list[Path], uid: int = 0,
+                 workdir: str | None = None) -> subprocess.Popen:
+    """The runner process (stdin/stdout are the protocol pipes), running as ``uid`` when the
+    grader is root and ``mode`` is bwrap."""
     env = None
     if mode == "none":
         env = dict(os.environ, **{k: v for k, v in sandbox_env().items() if k not in ("HOME", "PATH")})
-        limits_json = limits.runner_args()
-        import json
-
-        data = json.loads(limits_json)
-        data["workdir"] = workdir
-        data["uid"] = 0
-        command = [_python_executable(), "-I", "-m", "descentlab.grade.runner", json.dumps(data)]
-    else:
-        command = runner_command(mode, limits, protected)
     return subprocess.Popen(
-        command,
+        runner_command(mode, limits, protected, uid, workdir),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -193,13 +189,13 @@ def probe(protected: list[Path]) -> tuple[str, str]:
     """('bwrap', '') when a sandboxed runner starts here, else ('none', why not)."""
     if shutil.which("bwrap") is None:
         return "none", "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
-    limits = Limits(uid=_probe_uid())
+    limits = Limits()
     command = bwrap_command(limits, protected) + [
         _python_executable(), "-I", "-c",
         "import numpy, descentlab.grade.runner as r, json, sys, os; "
         "l = json.loads(sys.argv[1]); (l.get('uid') and os.getuid() == 0) and r.drop_privileges(l['uid']); "
         "print('ok', os.getuid())",
-        limits.runner_args(),
+        limits.runner_arg(_probe_uid()),
     ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=60)

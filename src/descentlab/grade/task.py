@@ -1,8 +1,8 @@
 """One submission, graded: the unit of work a local worker or a Dask worker runs.
 
-``grade_submission(spec)`` takes everything as data (the trusted source notebooks, the
-learner's files, the limits) and returns the verdict as JSON-ready data, so the same task
-runs in a forked local worker or on a remote Dask worker with no shared filesystem.
+``grade_submission(task)`` takes everything as data (the trusted source notebooks, already
+parsed once for the round; the learner's files; the limits) and returns the verdict, so the
+same task runs in a forked local worker or on a remote Dask worker with no shared filesystem.
 """
 from __future__ import annotations
 
@@ -10,94 +10,76 @@ import shutil
 import tempfile
 import time
 import traceback
-from dataclasses import asdict
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .judge import judge_notebook
-from .program import InvalidNotebook, parse_notebook
+from ..notebook import InvalidNotebook, autograded_tests, parse_submission
+from .judge import JudgeConfig, judge_notebook
 from .sandbox import Limits
-
-GRADED, TIMED_OUT, CRASHED, INVALID, GRADER_ERROR = "graded", "timed out", "crashed", "invalid notebook", "grader error"
-STATUS_ORDER = (GRADED, CRASHED, TIMED_OUT, INVALID, GRADER_ERROR)
+from .verdict import CRASHED, GRADER_ERROR, INVALID, TIMED_OUT, CellVerdict, NotebookVerdict, SubmissionVerdict
 
 
-def grade_submission(spec: dict) -> dict:
+@dataclass(frozen=True)
+class SubmissionTask:
+    """Everything needed to grade one submission, as plain data (it is pickled to Dask)."""
+
+    assignment: str
+    student: str
+    key: str
+    sources: dict[str, dict]  # notebook name -> the source notebook's JSON, from solutions/<ID>/
+    files: list[tuple[str, bytes]]  # the submission's files: relative path, content
+    mode: str  # "bwrap" | "none"
+    limits: Limits
+    timeout: float  # seconds for the whole submission
+    call_timeout: float  # seconds for one cell or call
+    protected: tuple[str, ...] = ()
+    timestamp: str | None = None  # its timestamp.txt
+
+    def failure(self, status: str, message: str) -> SubmissionVerdict:
+        return SubmissionVerdict.failure(self.assignment, self.student, self.key, self.mode, status, message)
+
+
+def grade_submission(task: SubmissionTask) -> SubmissionVerdict:
     started = time.monotonic()
-    result = {
-        "assignment": spec["assignment"],
-        "student": spec["student"],
-        "key": spec.get("key", ""),
-        "sandbox": spec["mode"],
-        "status": GRADED,
-        "messages": [],
-        "notebooks": {},
-    }
+    verdict = SubmissionVerdict(task.assignment, task.student, task.key, task.mode, timestamp=task.timestamp)
     try:
-        _grade(spec, result, started)
+        _grade(task, verdict, started)
     except Exception:  # noqa: BLE001 - a bug of the grader, never the learner's fault
-        result["status"] = GRADER_ERROR
-        result["messages"].append("internal error in the grader:\n" + traceback.format_exc()[-3000:])
-    result["seconds"] = round(time.monotonic() - started, 3)
-    score = max_score = 0.0
-    for notebook in result["notebooks"].values():
-        for test in notebook["tests"]:
-            score += test["score"]
-            max_score += test["points"]
-    result["score"], result["max_score"] = score, max_score
-    return result
+        verdict.worsen(GRADER_ERROR, "internal error in the grader:\n" + traceback.format_exc()[-3000:])
+    verdict.seconds = round(time.monotonic() - started, 3)
+    return verdict
 
 
-def _worse(a: str, b: str) -> str:
-    return a if STATUS_ORDER.index(a) >= STATUS_ORDER.index(b) else b
+def _unjudged(name: str, source_nb: dict, why: str | None) -> NotebookVerdict:
+    """A notebook not judged (yet, or at all: ``why``): each of its tests scores 0."""
+    tests = [CellVerdict(t.grade_id, t.points, 0.0) for t in autograded_tests(source_nb)]
+    return NotebookVerdict(name, tests=tests, invalid=why)
 
 
-def _grade(spec: dict, result: dict, started: float) -> None:
-    limits = Limits(**spec["limits"])
-    deadline = started + float(spec["timeout"])
-    files = [(path, data) for path, data in spec["files"]]
-    protected = [Path(p) for p in spec.get("protected", [])]
-    by_name = {path: data for path, data in files}
-    for name, source_text in spec["notebooks"].items():
-        source_nb = parse_notebook(source_text.encode("utf-8"), f"solutions/{spec['assignment']}/{name}.ipynb")
-        tests = [c for c in source_nb["cells"] if c.get("cell_type") == "code"
-                 and (c.get("metadata", {}).get("nbgrader", {}) or {}).get("grade")
-                 and not (c.get("metadata", {}).get("nbgrader", {}) or {}).get("solution")]
-        zero = [{"grade_id": c["metadata"]["nbgrader"]["grade_id"], "points": float(c["metadata"]["nbgrader"].get("points", 0)),
-                 "score": 0.0, "error": ""} for c in tests]
-        entry = {"tests": zero, "answer_errors": [], "notes": [], "unchanged_answers": [], "answer_ids": [], "invalid": None}
-        result["notebooks"][name] = entry
+def _grade(task: SubmissionTask, verdict: SubmissionVerdict, started: float) -> None:
+    config = JudgeConfig(task.mode, task.limits, tuple(Path(p) for p in task.protected),
+                         float(task.call_timeout), started + float(task.timeout))
+    by_name = dict(task.files)
+    for name, source_nb in task.sources.items():
         filename = f"{name}.ipynb"
-        if filename not in by_name:
-            entry["invalid"] = f"no {filename} in the submission (renamed or not saved?); it scores 0"
-            result["status"] = _worse(result["status"], INVALID)
-            result["messages"].append(entry["invalid"])
-            continue
         try:
-            submission_nb = parse_notebook(by_name[filename], filename)
+            if filename not in by_name:
+                raise InvalidNotebook(f"no {filename} in the submission (renamed or not saved?); it scores 0")
+            submission_nb = parse_submission(by_name[filename], filename)
         except InvalidNotebook as exc:
-            entry["invalid"] = str(exc)
-            result["status"] = _worse(result["status"], INVALID)
-            result["messages"].append(str(exc))
+            verdict.notebooks[name] = _unjudged(name, source_nb, str(exc))
+            verdict.worsen(INVALID, str(exc))
             continue
-        workdir = tempfile.mkdtemp(prefix="descentlab-unconfined-") if spec["mode"] == "none" else None
+        verdict.notebooks[name] = _unjudged(name, source_nb, None)  # kept if the judge fails
+        workdir = tempfile.mkdtemp(prefix="descentlab-unconfined-") if task.mode == "none" else None
         try:
-            verdict = judge_notebook(
-                source_nb, submission_nb, name, files, spec["mode"], limits, protected,
-                float(spec["call_timeout"]), deadline, fallback_workdir=workdir,
-            )
+            notebook = judge_notebook(name, source_nb, submission_nb, task.files,
+                                      replace(config, fallback_workdir=workdir))
         finally:
             if workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
-        entry.update(
-            tests=[asdict(t) for t in verdict.tests],
-            answer_errors=verdict.answer_errors,
-            notes=verdict.notes,
-            unchanged_answers=verdict.unchanged_answers,
-            answer_ids=verdict.answer_ids,
-        )
-        for event in verdict.events:
-            status = TIMED_OUT if event.kind == "timeout" else CRASHED
-            result["status"] = _worse(result["status"], status)
-            result["messages"].append(f"{name}: {event.message}")
-        if any("printed more than" in n for n in verdict.notes):
-            result["messages"].append(f"{name}: output over the limit was discarded")
+        verdict.notebooks[name] = notebook
+        for event in notebook.events:
+            verdict.worsen(TIMED_OUT if event.kind == "timeout" else CRASHED, f"{name}: {event.message}")
+        if any("printed more than" in n for n in notebook.notes):
+            verdict.messages.append(f"{name}: output over the limit was discarded")
