@@ -6,14 +6,17 @@ and each learner gets an HTML feedback page under ``autograder/feedback/<student
 
 The package follows the path of one submission:
 
-- ``round``: the batch (which submissions, resume, local workers or Dask, progress bar);
+- ``round``: the batch, in steps: collect, reuse (resume), run, record, export;
+- ``pool``: where submissions run: forked local workers or a Dask cluster;
 - ``task``: one submission, as data in and data out (what a worker runs);
-- ``program``: which cells run where (course cells from solutions/, answers from the learner);
+- ``program``: which cells run where (course cells from solutions/, answers from the
+  learner; cell roles come from ``descentlab.notebook``);
 - ``sandbox`` + ``runner``: the learner's code in a bubblewrap sandbox;
 - ``judge``: the course's test cells, outside the sandbox, calling the learner's functions
   through proxies;
 - ``wire``: the strict plain-data format between the two;
 - ``memory``: ``tracemalloc`` measurements of learner calls, for tests that measure memory;
+- ``verdict``: the typed result of one submission, and its JSON form (what is stored);
 - ``gradebook`` and ``feedback``: nbgrader's gradebook and CSV, the learner's HTML page.
 
 This module stays light: the sandboxed runner imports ``descentlab.grade.runner`` through it.
