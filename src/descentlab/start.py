@@ -9,7 +9,6 @@ flashcards and quizzes live in ``DIR/.descentlab/`` too.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from .atomicfile import write_json
 from .course import Course, CourseError, find_course
+from .digest import file_digest
 from .nbgrader_settings import LEARNER_CONFIG
 
 STATE_DIR = ".descentlab"
@@ -41,10 +41,6 @@ class SyncReport:
         for rel in self.kept:
             lines.append(f"kept your work in {rel} (the course has a newer version; yours is untouched)")
         return "\n".join(lines) or "workspace is up to date"
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def course_materials(course: Course) -> dict[str, Path]:
@@ -74,14 +70,14 @@ def sync_workspace(course: Course, target: Path) -> SyncReport:
     report = SyncReport()
     for rel, source in course_materials(course).items():
         dest = target / rel
-        new_digest = _digest(source)
+        new_digest = file_digest(source)
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, dest)
             report.copied.append(rel)
-        elif _digest(dest) == new_digest:
+        elif file_digest(dest) == new_digest:
             pass
-        elif manifest.get(rel) == _digest(dest):
+        elif manifest.get(rel) == file_digest(dest):
             shutil.copyfile(source, dest)  # untouched since we copied it: safe to update
             report.refreshed.append(rel)
         else:

@@ -17,6 +17,9 @@ from playwright.sync_api import expect
 
 from labdriver import cell_containing, save, set_cell_source
 
+from descentlab.notebook import Role, cell_role, cell_source
+from descentlab.notebook import grade_id as grade_id_of
+
 ASSIGNMENT = "01_objective_functions"
 EXERCISE = f"exercises/{ASSIGNMENT}/{ASSIGNMENT}_exercise.ipynb"
 SOLUTION = f"solutions/{ASSIGNMENT}/{ASSIGNMENT}_exercise.ipynb"
@@ -36,10 +39,9 @@ def reference_answers(course_root: Path) -> dict[str, str]:
     notebook = json.loads((course_root / SOLUTION).read_text())
     answers = {}
     for cell in notebook["cells"]:
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] == "code" and meta.get("solution"):
-            source = "".join(cell["source"])
-            answers[meta["grade_id"]] = "\n".join(
+        if cell_role(cell) is Role.ANSWER:
+            source = cell_source(cell)
+            answers[grade_id_of(cell)] = "\n".join(
                 line for line in source.splitlines() if not MARKER.match(line)
             ) + "\n"
     assert answers, f"no solution cells found in {SOLUTION}"
@@ -67,11 +69,7 @@ def fill_in(lab_page, answers: dict[str, str]) -> None:
 def saved_solution_cells(lab_page, relpath: str) -> dict[str, str]:
     """grade_id -> source of the solution cells in the notebook file on disk."""
     notebook = json.loads((lab_page.server.workspace / relpath).read_text())
-    return {
-        cell["metadata"]["nbgrader"]["grade_id"]: "".join(cell["source"])
-        for cell in notebook["cells"]
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution")
-    }
+    return {grade_id_of(cell): cell_source(cell) for cell in notebook["cells"] if cell_role(cell) is Role.ANSWER}
 
 
 def validate(lab_page):

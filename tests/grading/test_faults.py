@@ -14,13 +14,15 @@ import subprocess
 import sys
 import time
 
+from grading_support import REPO
 from gradehelp import (
     EX01, NB01, STUB, grade, learner_notebook, reference_sources, scores_of, state_dir, stored_result, submit, submit_raw,
 )
 
+from descentlab.notebook import Role, autograded_tests, cell_role, grade_id, read_notebook
+
 FULL = 14.0
-TESTS = ["test_mse", "test_mse_grad", "test_mae", "test_binary_cross_entropy", "test_log_softmax",
-         "test_cross_entropy", "test_cross_entropy_grad"]
+TESTS = [t.grade_id for t in autograded_tests(read_notebook(REPO / "solutions" / EX01 / f"{NB01}.ipynb"))]
 
 # Each fault replaces the `mae` answer (2 points); everything else is the reference answer,
 # so a fault that is contained costs exactly test_mae: 12 of 14.
@@ -36,19 +38,19 @@ FAULTS_IN_MAE = {
 }
 
 
-def _reference(root, grade_id: str) -> str:
-    return reference_sources(root, EX01)[NB01][grade_id]
+def _reference(root, answer_id: str) -> str:
+    return reference_sources(root, EX01)[NB01][answer_id]
 
 
 def _answer_cells(nb: dict) -> list[int]:
-    return [i for i, c in enumerate(nb["cells"]) if c.get("metadata", {}).get("nbgrader", {}).get("solution")]
+    return [i for i, c in enumerate(nb["cells"]) if cell_role(c) is Role.ANSWER]
 
 
 def _fill(root, nb: dict) -> dict:
     references = reference_sources(root, EX01)[NB01]
     for i in _answer_cells(nb):
         cell = nb["cells"][i]
-        cell["source"] = references[cell["metadata"]["nbgrader"]["grade_id"]]
+        cell["source"] = references[grade_id(cell)]
     return nb
 
 
@@ -71,10 +73,10 @@ def test_every_fault_gets_a_status_and_the_batch_grades_the_rest(course_copy, bw
 
     nb = _fill(root, learner_notebook(root))
     deleted = copy.deepcopy(nb)
-    mae_cell = next(i for i in _answer_cells(deleted) if deleted["cells"][i]["metadata"]["nbgrader"]["grade_id"] == "mae")
+    mae_cell = next(i for i in _answer_cells(deleted) if grade_id(deleted["cells"][i]) == "mae")
     del deleted["cells"][mae_cell]
     del deleted["cells"][0]  # and a markdown cell
-    setup = next(i for i, c in enumerate(deleted["cells"]) if c["metadata"].get("nbgrader", {}).get("grade_id") == "setup")
+    setup = next(i for i, c in enumerate(deleted["cells"]) if grade_id(c) == "setup")
     del deleted["cells"][setup]  # the read-only setup cell too: the course's copy is used
     submit_raw(root, "deleted_cells", json.dumps(deleted))
 

@@ -9,6 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomicfile import write_bytes
 from ..course import Course, CourseError
 from ..notebook import grade_cells
 from .verdict import SubmissionVerdict
@@ -133,7 +134,7 @@ def export_csv(gradebook, path: Path) -> None:
     """The grades CSV exactly as `nbgrader export` writes it (nbgrader's own exporter)."""
     from nbgrader.plugins.export import CsvExportPlugin
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    CsvExportPlugin(to=str(tmp)).export(gradebook)
-    tmp.replace(path)
+    with tempfile.TemporaryDirectory(prefix="descentlab-export-") as folder:
+        exported = Path(folder) / "grades.csv"
+        CsvExportPlugin(to=str(exported)).export(gradebook)
+        write_bytes(path, exported.read_bytes())

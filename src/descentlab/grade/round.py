@@ -28,7 +28,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..atomicfile import write_json
+from ..atomicfile import write_json, write_text
 from ..course import Course, CourseError
 from ..notebook import read_sources
 from .feedback import write_feedback
@@ -122,9 +122,14 @@ def _collect_files(folder: Path) -> list[tuple[str, bytes]]:
     return files
 
 
-def _key(sources: dict[str, dict], files: list[tuple[str, bytes]], limits: Limits, timeouts: tuple) -> str:
+def _sources_digest(sources: dict[str, dict]) -> str:
+    return hashlib.sha256(json.dumps(sources, sort_keys=True).encode()).hexdigest()
+
+
+def _key(sources_digest: str, files: list[tuple[str, bytes]], limits: Limits, timeouts: tuple) -> str:
+    """What a verdict was computed from: the grader, the sources, the limits, the files."""
     digest = hashlib.sha256(GRADER_VERSION.encode())
-    digest.update(json.dumps([sources, asdict(limits), list(timeouts)], sort_keys=True).encode())
+    digest.update(json.dumps([sources_digest, asdict(limits), list(timeouts)], sort_keys=True).encode())
     for path, data in files:
         digest.update(path.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()
@@ -167,6 +172,7 @@ class GradingRound:
         csv_path = Path(options.csv_path or course.autograder / "grades.csv").resolve()
         self.summary = GradeSummary(assignment_id, csv_path, self.settings.feedback, sandbox="?")
         self.sources: dict[str, dict] = {}
+        self.sources_digest = ""
         self.mode = "?"
         self.gradebook = None  # opened by open_gradebook, while the first workers grade
         self.problems = 0
@@ -190,6 +196,7 @@ class GradingRound:
     def collect(self) -> list[Path]:
         """The submissions' folders; the source notebooks, parsed once for every student."""
         self.sources = read_sources(self.course.solutions / self.assignment_id)
+        self.sources_digest = _sources_digest(self.sources)
         submitted = self.settings.submitted
         folders = sorted(p for p in submitted.glob(f"*/{self.assignment_id}") if p.is_dir())
         if not folders:
@@ -218,7 +225,7 @@ class GradingRound:
         for folder in folders:
             student = folder.parent.name
             files = _collect_files(folder)
-            key = _key(self.sources, files, self.limits, (self.timeout, self.call_timeout, self.mode))
+            key = _key(self.sources_digest, files, self.limits, (self.timeout, self.call_timeout, self.mode))
             stored = _read_verdict(self.state / f"{student}.json")
             if not self.options.force and stored and stored.key == key:
                 kept.append(stored)
@@ -286,7 +293,7 @@ class GradingRound:
                 verdict.messages.append(f"timestamp.txt ignored: {exc}")
                 record(self.gradebook, verdict, None)
             write_feedback(verdict, self.settings.feedback / student / self.assignment_id)
-            marker.write_text(stamp)
+            write_text(marker, stamp)
         self.summary.outcomes.append(Outcome(
             student, verdict.status, verdict.score, verdict.max_score, list(verdict.messages),
             reused=was_reused, seconds=verdict.seconds))
