@@ -10,7 +10,9 @@ For one learner notebook the judge
    source and every learner function is a ``Proxy``: calling it sends the plain-data
    arguments to the sandbox and returns the plain-data result (or re-raises the learner's
    exception). The score of a test cell is nbgrader's rule on the outcome: an error scores
-   0, a numeric last expression is partial credit, otherwise full points.
+   0, a numeric last expression is partial credit, otherwise full points. An object of the
+   learner's own classes (``Scalar(2.0)``) stays in the sandbox; the test holds a
+   ``RemoteObject`` handle to it (handles.py).
 
 No learner code ever runs in the judge's process, and nothing the sandbox sends can be more
 than plain data, so no learner code can decide a verdict.
@@ -30,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..notebook import learner_message
+from .handles import COMPARISONS, MAX_HANDLES, HandleError, RemoteMethod, RemoteObject, parse_tag
 from .memory import TracemallocShim
 from .program import Cell, build_program
 from .sandbox import Limits, sandbox_uid, start_runner
@@ -128,8 +131,8 @@ class Session:
         ident = message.get("id")
         try:
             function = self.judge.callbacks[message["cb"]]
-            args = decode(message.get("args"))
-            kwargs = decode(message.get("kwargs"))
+            args = decode(message.get("args"), self.judge.remote_ref)
+            kwargs = decode(message.get("kwargs"), self.judge.remote_ref)
             if type(args) is not tuple or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise WireError("bad callback arguments")
         except (KeyError, TypeError, WireError) as exc:
@@ -217,6 +220,14 @@ class Proxy:
     def __repr__(self) -> str:
         return f"<learner function {self._name}>"
 
+    def __instancecheck__(self, value: Any) -> bool:
+        """``isinstance(x, Scalar)`` where Scalar is the learner's class: True when ``x`` is
+        a handle of this submission whose object the sandbox says is an instance of it (in
+        one kernel the learner's own isinstance answers too); False for anything else."""
+        if not isinstance(value, RemoteObject) or object.__getattribute__(value, "_client") is not self._judge:
+            return False
+        return self._judge.ask_object(value, "isinstance", self._name, (), {}) is True
+
 
 def nbgrader_score(points: float, error: BaseException | None, last_value: Any) -> float:
     """nbgrader's determine_grade on the cell's outcome: an error scores 0; a last
@@ -251,6 +262,7 @@ class Judge:
         self.poison: set[str] = set()  # labels of cells that killed the sandbox
         self.data_names: set[str] = set()  # learner data (not functions) copied into the namespace
         self.tracemalloc: TracemallocShim | None = None
+        self.remote: dict[str, RemoteObject] = {}  # handles of the current session, by id
 
     # -- arguments ------------------------------------------------------------------
     def handle(self, value: Any) -> dict:
@@ -258,11 +270,37 @@ class Judge:
         callback that runs here."""
         if isinstance(value, Proxy):
             return {"$": "fn", "name": value._name}
+        if isinstance(value, RemoteObject):
+            return {"$": "obj", "id": self._own(value)}
         if callable(value):
             ident = len(self.callbacks) + 1
             self.callbacks[ident] = value
             return {"$": "cb", "id": ident}
         raise NotPlainData(f"{describe_type(value)} is not plain data")
+
+    def _own(self, ref: RemoteObject) -> str:
+        """The id of a handle of THIS submission's live sandbox, or a clear refusal."""
+        if object.__getattribute__(ref, "_client") is not self:
+            raise HandleError("an object from another submission cannot be used in this one")
+        if object.__getattribute__(ref, "_session") is not self.session or not self.session.alive:
+            raise HandleError("this object was lost when the learner's process stopped; "
+                              "it cannot be used any more")
+        return object.__getattribute__(ref, "_id")
+
+    def remote_ref(self, tree: dict) -> RemoteObject:
+        """The RemoteObject for a handle tag the sandbox sent; nothing else may come back."""
+        if tree.get("$") != "obj":
+            raise WireError(f"the sandbox sent a {tree.get('$')!r} reference")
+        try:
+            ident, cls = parse_tag(tree)
+        except ValueError as exc:
+            raise WireError(str(exc)) from None
+        ref = self.remote.get(ident)
+        if ref is None:
+            if len(self.remote) >= MAX_HANDLES:
+                raise WireError(f"more than {MAX_HANDLES} learner objects in one submission")
+            ref = self.remote[ident] = RemoteObject(self, self.session, ident, cls)
+        return ref
 
     def timeout_left(self) -> float:
         return min(self.call_timeout, self.deadline - time.monotonic())
@@ -278,6 +316,7 @@ class Judge:
         if self.deadline - time.monotonic() <= 0:
             raise SandboxLost("the time for this submission ran out")
         try:
+            self.remote = {}
             self.session = Session(self)
             self.session.request({"op": "files", "files": [[p, encode(b)] for p, b in self.files]}, START_TIMEOUT)
         except (WireError, OSError) as exc:
@@ -367,45 +406,76 @@ class Judge:
 
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+        return self.ask({"op": "call", "name": name}, f"{name}()", args, kwargs)
+
+    def ask_object(self, ref: RemoteObject, action: str, name: str | None, args: tuple, kwargs: dict) -> Any:
+        """One operation on a learner object (RemoteObject calls this): the answer is plain
+        data, another handle, or for a method fetched by name a RemoteMethod."""
+        cls = object.__getattribute__(ref, "_cls")
+        message: dict = {"op": "obj", "action": action, "name": name}
+        if action == "op":
+            for operand in args:  # an operator may have the handle on either side
+                if isinstance(operand, RemoteObject):
+                    self._own(operand)
+            label = f"the operator {name} on {cls}"
+        else:
+            message["handle"] = {"$": "obj", "id": self._own(ref)}
+            label = {"get": f"{cls}.{name}", "set": f"setting {cls}.{name}", "call": f"{cls}()",
+                     "isinstance": f"isinstance(..., {name})"}.get(action, f"{cls}.{name}()")
+        if action == "set":
+            try:
+                message["value"] = encode(args[0], self.handle)
+            except NotPlainData as exc:
+                raise TypeError(f"cannot set {label} to {exc}") from None
+            args = ()
+        value, method = self.ask(message, label, args, kwargs, want_method=True)
+        if method:
+            return RemoteMethod(ref, name)
+        if action == "op" and name in COMPARISONS and type(value) is not bool:
+            raise TypeError(f"{label} must give True or False")
+        return value
+
+    def ask(self, message: dict, label: str, args: tuple, kwargs: dict, want_method: bool = False) -> Any:
+        """Send one request with encoded arguments and wait for its plain-data answer."""
         shim = self.tracemalloc
         tracing = shim is not None and shim.pause()  # the wire's own copies must not count
         try:
             try:
-                encoded_args = encode(tuple(args), self.handle)
-                encoded_kwargs = encode(dict(kwargs), self.handle)
+                message["args"] = encode(tuple(args), self.handle)
+                message["kwargs"] = encode(dict(kwargs), self.handle)
             except NotPlainData as exc:
-                raise TypeError(f"cannot pass {exc} to {name} in the sandbox") from None
+                raise TypeError(f"cannot pass {exc} to {label} in the sandbox") from None
+            message["trace"] = tracing
             session = self.ensure_session()
             if self.timeout_left() <= 0:
-                self.events.append(Event("timeout", f"{name}(): the time for this submission ran out"))
+                self.events.append(Event("timeout", f"{label}: the time for this submission ran out"))
                 raise SandboxLost("the time for this submission ran out")
             try:
-                reply = session.request(
-                    {"op": "call", "name": name, "args": encoded_args, "kwargs": encoded_kwargs, "trace": tracing},
-                    self.timeout_left())
+                reply = session.request(message, self.timeout_left())
             except (ChannelTimeout, ChannelClosed, WireError, OSError) as exc:
-                raise self._lost(session, f"{name}()", exc, None) from None
+                raise self._lost(session, label, exc, None) from None
             if reply.get("op") == "return":
                 try:
-                    value = decode(reply.get("value"))
+                    method = reply.get("method") is True and want_method
+                    value = None if method else decode(reply.get("value"), self.remote_ref)
                     self._write_back(args, kwargs, reply.get("mutated"))
                 except WireError as exc:
                     session.kill()
-                    raise self._lost(session, f"{name}()", exc, None) from None
+                    raise self._lost(session, label, exc, None) from None
                 if tracing:
                     shim.add_call(reply.get("trace"))
-                return value
+                return (value, method) if want_method else value
         finally:
             if tracing:
                 shim.resume()
         if reply.get("op") == "raise":
             if reply.get("resource"):
                 self.events.append(Event(
-                    "resource", f"{name}() hit the {reply['resource']} limit "
+                    "resource", f"{label} hit the {reply['resource']} limit "
                     f"({reply.get('type')}: {str(reply.get('message'))[:200]})"))
             raise _exception_from(reply)
         session.kill()
-        raise self._lost(session, f"{name}()", WireError("unexpected answer"), None)
+        raise self._lost(session, label, WireError("unexpected answer"), None)
 
     @staticmethod
     def _write_back(args: tuple, kwargs: dict, mutated: Any) -> None:

@@ -2,7 +2,8 @@
 
 It holds the learner's namespace: it runs the answer cells (and the course's read-only
 setup cells) it is sent, then serves calls ``name(*args, **kwargs)`` from the judge and
-answers with plain data or an exception as text. It never sees a test cell, never decides
+answers with plain data or an exception as text. Objects of the learner's own classes stay
+here, in a table of handles (handles.py); the judge works on them by handle. It never sees a test cell, never decides
 a score, and everything it sends back is decoded strictly by the judge: learner code may
 take this process over completely and still only return values.
 
@@ -20,6 +21,7 @@ import traceback
 
 import numpy as np
 
+from descentlab.grade.handles import COMPARISONS, OPERATORS, HandleTable, check_name, is_learner_object
 from descentlab.grade.wire import Channel, NotPlainData, WireError, decode, encode
 
 MAIN_PID = os.getpid()
@@ -127,6 +129,7 @@ class Runner:
         self.ns: dict = {"__name__": "__main__", "__builtins__": builtins}
         self.out = CappedText(output_cap)
         self.next_id = 1 << 30  # ids of requests this side starts (callbacks)
+        self.handles = HandleTable()
         self._shell = None
 
     # -- protocol --------------------------------------------------------------------
@@ -146,6 +149,8 @@ class Runner:
             if type(ident) is not int:
                 raise WireError("bad callback reference")
             return Callback(self, ident)
+        if tag.get("$") == "obj":
+            return self.handles.resolve(tag)
         raise WireError("bad reference")
 
     def serve(self) -> None:
@@ -174,6 +179,8 @@ class Runner:
             self.send(self.run_cell(ident, message["label"], message["source"]))
         elif op == "call":
             self.send(self.call(ident, message))
+        elif op == "obj":
+            self.send(self.serve_object(ident, message))
         else:
             self.send({"op": "raise", "id": ident, "type": "RuntimeError", "module": "builtins",
                        "message": f"unknown op {op!r}", "resource": None})
@@ -254,11 +261,58 @@ class Runner:
 
     def call(self, ident: int, message: dict) -> dict:
         try:
-            args = decode(message["args"], self.refs)
-            kwargs = decode(message["kwargs"], self.refs)
             function = self.ns.get(message["name"])
             if function is None:
                 raise NameError(f"name {message['name']!r} is not defined")
+        except BaseException as exc:  # noqa: BLE001
+            return {"op": "raise", "id": ident, **exception_text(exc)}
+        return self.invoke(ident, function, str(message["name"]), message)
+
+    def serve_object(self, ident: int, message: dict) -> dict:
+        """One operation on learner objects by handle: read or set an attribute, call the
+        object or one of its methods, apply an operator, or answer isinstance."""
+        try:
+            action, name = message.get("action"), message.get("name")
+            target = self.handles.resolve(message["handle"]) if "handle" in message else None
+            if action == "get":
+                value = getattr(target, check_name(name))
+                if callable(value) and not is_learner_object(value):
+                    return {"op": "return", "id": ident, "value": None, "method": True}
+                return {"op": "return", "id": ident, "value": encode(value, self.handles.tag)}
+            if action == "set":
+                setattr(target, check_name(name), decode(message["value"], self.refs))
+                return {"op": "return", "id": ident, "value": None}
+            if action == "isinstance":
+                kind = self.ns.get(check_name(name))
+                answer = isinstance(kind, type) and isinstance(target, kind)
+                return {"op": "return", "id": ident, "value": bool(answer)}
+            if action == "call":
+                function, label = target, type(target).__qualname__
+            elif action == "method":
+                function, label = getattr(target, check_name(name)), f"{type(target).__qualname__}.{name}"
+            elif action == "op" and name in OPERATORS:
+                function, label = OPERATORS[name], f"the operator {name}"
+            else:
+                raise WireError(f"unknown object action {action!r}")
+        except NotPlainData as exc:
+            return {"op": "raise", "id": ident, "type": "TypeError", "module": "builtins",
+                    "message": f"{type(target).__qualname__}.{name} is {exc}", "resource": None}
+        except BaseException as exc:  # noqa: BLE001
+            if os.getpid() != MAIN_PID:
+                os._exit(0)
+            return {"op": "raise", "id": ident, **exception_text(exc)}
+        reply = self.invoke(ident, function, label, message)
+        if action == "op" and name in COMPARISONS and reply["op"] == "return" and type(reply["value"]) is not bool:
+            reply = {"op": "raise", "id": ident, "type": "TypeError", "module": "builtins",
+                     "message": "a comparison of your objects must give True or False", "resource": None}
+        return reply
+
+    def invoke(self, ident: int, function, label: str, message: dict) -> dict:
+        """Call ``function`` with the message's arguments; the answer is plain data or
+        handles, and any in-place change to a data argument is reported back."""
+        try:
+            args = decode(message["args"], self.refs)
+            kwargs = decode(message["kwargs"], self.refs)
         except BaseException as exc:  # noqa: BLE001
             return {"op": "raise", "id": ident, **exception_text(exc)}
         watched = {i: message["args"]["v"][i] for i, a in enumerate(args) if isinstance(a, (np.ndarray, list, dict))}
@@ -272,13 +326,13 @@ class Runner:
                 _tracemalloc.start()
             value = function(*args, **kwargs)
             measured = _measure(trace)
-            reply = {"op": "return", "id": ident, "value": encode(value)}
+            reply = {"op": "return", "id": ident, "value": encode(value, self.handles.tag)}
             if trace:
                 reply["trace"] = measured
         except NotPlainData as exc:
             reply = {"op": "raise", "id": ident, "type": "TypeError", "module": "builtins",
-                     "message": f"{message['name']} returned {exc}; graded functions must return "
-                                "numbers, numpy arrays of numbers, or lists/tuples/dicts of those",
+                     "message": f"{label} returned {exc}; graded functions must return numbers, numpy "
+                                "arrays of numbers, objects of your own classes, or lists/tuples/dicts of those",
                      "resource": None}
         except BaseException as exc:  # noqa: BLE001
             if os.getpid() != MAIN_PID:
@@ -354,7 +408,7 @@ class Callback:
         })
         reply = runner.wait_for(ident)
         if reply["op"] == "return":
-            return decode(reply["value"])
+            return decode(reply["value"], runner.refs)
         kind = getattr(builtins, str(reply.get("type")), None)
         if not (isinstance(kind, type) and issubclass(kind, Exception)):
             kind = RuntimeError
