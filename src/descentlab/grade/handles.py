@@ -18,9 +18,11 @@ What a handle can never do:
   sides (``__class__``, ``__dict__``, ``__reduce__``...), and operators go through a fixed
   table of ``operator`` functions, not through names;
 * lie about equality or truth: ``==`` and ``!=`` on a RemoteObject compare handle
-  identity (the learner's ``__eq__`` is never asked), ``bool()`` is refused, and a
-  comparison must answer ``True`` or ``False``; plain numbers still come back as data,
-  so tests check values (``a.grad``), not objects.
+  identity (the learner's ``__eq__`` is never asked), ``bool()``, ``float()`` and
+  ``len()`` are refused, and ``<``, ``<=``, ``>``, ``>=`` are only forwarded between two
+  learner objects and must answer ``True`` or ``False`` (``x < 0.3`` is refused: a test
+  that wants a number reads it, ``x.value < 0.3``). Numbers come back as plain data, so
+  tests check values (``a.grad``), never objects.
 
 ``isinstance(x, Scalar)`` in a test, where ``Scalar`` is the learner's class (a proxy in
 the judge), asks the sandbox; see ``judge.Proxy.__instancecheck__``.
@@ -89,6 +91,17 @@ class HandleTable:
         self.limit = limit
         self.objects: dict[str, Any] = {}
         self.ids: dict[int, str] = {}  # id(obj) -> handle; the objects are kept alive above
+        self.order: list[str] = []  # handles in the order they were made (for rollback)
+
+    def mark(self) -> int:
+        return len(self.order)
+
+    def rollback(self, mark: int) -> None:
+        """Forget the handles made since ``mark``: an answer that failed to encode was never
+        sent, so the judge never saw them and they must not count against the limit."""
+        for ident in self.order[mark:]:
+            self.ids.pop(id(self.objects.pop(ident)), None)
+        del self.order[mark:]
 
     def tag(self, value: Any) -> dict:
         """``value``'s handle tag (the same handle every time for the same object)."""
@@ -105,6 +118,7 @@ class HandleTable:
             ident = secrets.token_hex(16)
             self.objects[ident] = value
             self.ids[id(value)] = ident
+            self.order.append(ident)
         return {"$": TAG, "id": ident, "cls": type(value).__qualname__[:80]}
 
     def resolve(self, tree: dict) -> Any:
@@ -171,7 +185,8 @@ class RemoteObject:
     def __deepcopy__(self, memo: Any):
         raise HandleError("a learner object cannot be pickled or copied in the judge")
 
-    __copy__ = __deepcopy__
+    def __copy__(self):
+        raise HandleError("a learner object cannot be pickled or copied in the judge")
 
 
 class RemoteMethod:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextvars
 import io
 import os
 import time
@@ -40,6 +41,8 @@ from .verdict import CellVerdict, Event, NotebookVerdict
 from .wire import Channel, ChannelClosed, ChannelTimeout, NotPlainData, WireError, decode, describe_type, encode
 
 MAX_RESTARTS = 3
+# The judge whose test cells are running (per thread): a handle works only under its own.
+_ACTIVE_JUDGE: contextvars.ContextVar["Judge | None"] = contextvars.ContextVar("active_judge", default=None)
 START_TIMEOUT = 60.0
 
 
@@ -411,6 +414,8 @@ class Judge:
     def ask_object(self, ref: RemoteObject, action: str, name: str | None, args: tuple, kwargs: dict) -> Any:
         """One operation on a learner object (RemoteObject calls this): the answer is plain
         data, another handle, or for a method fetched by name a RemoteMethod."""
+        if _ACTIVE_JUDGE.get() is not self:
+            raise HandleError("an object from another submission cannot be used in this one")
         cls = object.__getattribute__(ref, "_cls")
         message: dict = {"op": "obj", "action": action, "name": name}
         if action == "op":
@@ -418,6 +423,9 @@ class Judge:
                 if isinstance(operand, RemoteObject):
                     self._own(operand)
             label = f"the operator {name} on {cls}"
+            if name in COMPARISONS and not all(isinstance(a, RemoteObject) for a in args):
+                raise TypeError(f"{label}: a learner object is only compared with another one; "
+                                "to check a number, compare its attribute (x.value < 0.3)")
         else:
             message["handle"] = {"$": "obj", "id": self._own(ref)}
             label = {"get": f"{cls}.{name}", "set": f"setting {cls}.{name}", "call": f"{cls}()",
@@ -558,6 +566,7 @@ def judge_notebook(name: str, source_nb: dict, submission_nb: dict, files: list[
     ns: dict = {"__name__": "__main__", "__builtins__": builtins}
     ns["display"] = lambda *a, **k: None
     trusted: set[str] = {"display"}
+    active = _ACTIVE_JUDGE.set(judge)
     try:
         for cell in program:
             if cell.kind == "setup":
@@ -577,6 +586,7 @@ def judge_notebook(name: str, source_nb: dict, submission_nb: dict, files: list[
                 score = nbgrader_score(cell.points, error, value)
                 verdict.tests.append(CellVerdict(cell.label, cell.points, score, error_text(error) if error else ""))
     finally:
+        _ACTIVE_JUDGE.reset(active)
         judge.close()
     verdict.events = judge.events
     return verdict

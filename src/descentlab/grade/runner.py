@@ -278,7 +278,7 @@ class Runner:
                 value = getattr(target, check_name(name))
                 if callable(value) and not is_learner_object(value):
                     return {"op": "return", "id": ident, "value": None, "method": True}
-                return {"op": "return", "id": ident, "value": encode(value, self.handles.tag)}
+                return {"op": "return", "id": ident, "value": self.encode_answer(value)}
             if action == "set":
                 setattr(target, check_name(name), decode(message["value"], self.refs))
                 return {"op": "return", "id": ident, "value": None}
@@ -296,7 +296,8 @@ class Runner:
                 raise WireError(f"unknown object action {action!r}")
         except NotPlainData as exc:
             return {"op": "raise", "id": ident, "type": "TypeError", "module": "builtins",
-                    "message": f"{type(target).__qualname__}.{name} is {exc}", "resource": None}
+                    "message": f"{type(target).__qualname__}.{name} cannot be sent to the tests: {exc}",
+                    "resource": None}
         except BaseException as exc:  # noqa: BLE001
             if os.getpid() != MAIN_PID:
                 os._exit(0)
@@ -306,6 +307,16 @@ class Runner:
             reply = {"op": "raise", "id": ident, "type": "TypeError", "module": "builtins",
                      "message": "a comparison of your objects must give True or False", "resource": None}
         return reply
+
+    def encode_answer(self, value):
+        """``value`` for the wire: plain data, with objects of the learner's classes as
+        handles; if it cannot be sent, the handles made for it are forgotten again."""
+        mark = self.handles.mark()
+        try:
+            return encode(value, self.handles.tag)
+        except BaseException:
+            self.handles.rollback(mark)
+            raise
 
     def invoke(self, ident: int, function, label: str, message: dict) -> dict:
         """Call ``function`` with the message's arguments; the answer is plain data or
@@ -326,7 +337,7 @@ class Runner:
                 _tracemalloc.start()
             value = function(*args, **kwargs)
             measured = _measure(trace)
-            reply = {"op": "return", "id": ident, "value": encode(value, self.handles.tag)}
+            reply = {"op": "return", "id": ident, "value": self.encode_answer(value)}
             if trace:
                 reply["trace"] = measured
         except NotPlainData as exc:
