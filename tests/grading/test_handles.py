@@ -104,6 +104,10 @@ class Vec:
 
 def midpoint(a, b):
     return (a + b) / 2
+
+
+def apply_to(f, v):
+    return f(v)
 '''
 
 
@@ -122,6 +126,8 @@ def test_objects_work_through_handles_and_in_one_kernel(bwrap_available):
         "assert isinstance(Vec(1, 2), Vec) and not isinstance(3.0, Vec)",
         "assert Vec(1, 1) < Vec(3, 3) and not (Vec(3, 3) < Vec(1, 1))",
         "v = Vec(1, 2)\ns = v.scaled(k=3)\nassert (s.x, s.y, v.history) == (3.0, 6.0, [3])",
+        # A test's callable, called by learner code with a learner object: it gets a handle.
+        "assert apply_to(lambda v: v.x + 1, Vec(2, 0)) == 3.0",
     ]
     namespace: dict = {}
     exec(VECTOR, namespace)  # noqa: S102 - the same cells in one namespace, as in a kernel

@@ -3,9 +3,10 @@
 It holds the learner's namespace: it runs the answer cells (and the course's read-only
 setup cells) it is sent, then serves calls ``name(*args, **kwargs)`` from the judge and
 answers with plain data or an exception as text. Objects of the learner's own classes stay
-here, in a table of handles (handles.py); the judge works on them by handle. It never sees a test cell, never decides
-a score, and everything it sends back is decoded strictly by the judge: learner code may
-take this process over completely and still only return values.
+here, in a table of handles (handles.py), and the judge works on them by handle. It never
+sees a test cell, never decides a score, and everything it sends back is decoded strictly
+by the judge: learner code may take this process over completely and still only return
+values and handles to its own objects.
 
 Started as ``python -I -m descentlab.grade.runner LIMITS_JSON``; stdin/stdout carry the
 protocol and are moved out of the learner's way before any learner code runs.
@@ -404,7 +405,8 @@ class LearnerFunction:
 
 class Callback:
     """A callable from a test cell (a lambda to differentiate, say): it runs in the judge,
-    on plain data, and its result comes back as plain data."""
+    on plain data (objects of the learner's classes go as handles), and its result comes
+    back as plain data."""
 
     def __init__(self, runner: Runner, ident: int):
         self.runner, self.ident = runner, ident
@@ -415,7 +417,7 @@ class Callback:
         ident = runner.next_id
         runner.send({
             "op": "callback", "id": ident, "cb": self.ident,
-            "args": encode(tuple(args)), "kwargs": encode(dict(kwargs)),
+            "args": runner.encode_answer(tuple(args)), "kwargs": runner.encode_answer(dict(kwargs)),
         })
         reply = runner.wait_for(ident)
         if reply["op"] == "return":
