@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from descentlab.grade.handles import MAX_HANDLES, HandleError, HandleTable, RemoteObject, check_name
-from descentlab.grade.judge import judge_notebook
+from descentlab.grade.judge import JudgeConfig, judge_notebook
 from descentlab.grade.sandbox import Limits
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,8 +42,8 @@ def _notebook(answer: str, tests: list[str]) -> dict:
 
 def judge(answer: str, tests: list[str], reference: str = "pass", call_timeout: float = 20.0):
     """Grade ``answer`` (the learner's cell) against ``tests``; returns the verdict."""
-    return judge_notebook(_notebook(reference, tests), _notebook(answer, tests), "handles", [], "bwrap",
-                          Limits(), [REPO], call_timeout, time.monotonic() + 120)
+    config = JudgeConfig("bwrap", Limits(), (REPO,), call_timeout, time.monotonic() + 120)
+    return judge_notebook("handles", _notebook(reference, tests), _notebook(answer, tests), [], config)
 
 
 def scores(verdict) -> list[float]:
