@@ -3,8 +3,9 @@
 Each wrong answer is the reference class with ONE method broken the way a learner might
 break it (assigning instead of adding into .grad, a topological sort without a visited set,
 a derivative off by a power...); it must lose points on test_Scalar and nowhere else. The
-correct variants sort the graph differently (an explicit stack, Kahn's algorithm) or store
-the graph differently (a closure per node, as micrograd does) and must score full marks.
+correct variants sort the graph differently (recursion under a raised limit, Kahn's
+algorithm) or store the graph differently (a closure per node, as micrograd does) and must
+score full marks.
 """
 from __future__ import annotations
 
@@ -24,19 +25,18 @@ def _swap(old: str, new: str) -> str:
 
 
 _BACKWARD = """
-        ordered, seen = [], set()
-
-        def place(node):  # depth first: a node is placed after all of its inputs
-            if id(node) in seen:
-                return
-            seen.add(id(node))
-            for parent, _ in node.parents:
-                place(parent)
-            ordered.append(node)
-
-        place(self)
+        # Depth-first post-order with an explicit stack: no recursion, whatever the depth.
+        order, placed, stack = [], set(), [(self, False)]
+        while stack:
+            node, inputs_done = stack.pop()
+            if inputs_done:
+                order.append(node)
+            elif id(node) not in placed:
+                placed.add(id(node))
+                stack.append((node, True))
+                stack.extend((parent, False) for parent, _ in node.parents if id(parent) not in placed)
         self.grad = 1.0
-        for node in reversed(ordered):
+        for node in reversed(order):
             for parent, local in node.parents:
                 parent.grad += local * node.grad
 """
@@ -64,6 +64,23 @@ WRONG = [
             for parent, local in node.parents:
                 parent.grad += local * node.grad
     """)),
+    Wrong("scalar_recursive_sort_fails_the_promised_depth", "Scalar", _backward("""
+        ordered, seen = [], set()
+
+        def place(node):  # the lesson's recursive sort: about 1000 levels at most
+            if id(node) in seen:
+                return
+            seen.add(id(node))
+            for parent, _ in node.parents:
+                place(parent)
+            ordered.append(node)
+
+        place(self)
+        self.grad = 1.0
+        for node in reversed(ordered):
+            for parent, local in node.parents:
+                parent.grad += local * node.grad
+    """)),
     Wrong("scalar_backward_by_plain_recursion", "Scalar", _backward("""
         self.grad = 1.0
 
@@ -75,41 +92,41 @@ WRONG = [
         push(self)
     """)),
     Wrong("scalar_backward_forgets_the_seed", "Scalar", _swap(
-        "        self.grad = 1.0\n        for node in reversed(ordered):",
-        "        for node in reversed(ordered):")),
+        "        self.grad = 1.0\n        for node in reversed(order):",
+        "        for node in reversed(order):")),
     Wrong("scalar_pow_derivative_keeps_k", "Scalar", _swap(
-        "((self, k * self.value ** (k - 1)),)", "((self, k * self.value ** k),)")),
+        "[(self, k * self.value ** (k - 1))]", "[(self, k * self.value ** k)]")),
     Wrong("scalar_tanh_derivative_not_squared", "Scalar", _swap(
-        "((self, 1.0 - t * t),)", "((self, 1.0 - t),)")),
+        "[(self, 1.0 - out ** 2)]", "[(self, 1.0 - out)]")),
     Wrong("scalar_exp_derivative_is_the_input", "Scalar", _swap(
-        "return Scalar(e, ((self, e),))", "return Scalar(e, ((self, self.value),))")),
+        "return Scalar(out, [(self, out)])", "return Scalar(out, [(self, self.value)])")),
     Wrong("scalar_log_derivative_wrong", "Scalar", _swap(
-        "((self, 1.0 / self.value),)", "((self, 1.0 / self.value ** 2),)")),
+        "[(self, 1.0 / self.value)]", "[(self, 1.0 / self.value ** 2)]")),
     Wrong("scalar_relu_passes_gradient_at_zero", "Scalar", _swap(
-        "1.0 if self.value > 0 else 0.0", "1.0 if self.value >= 0 else 0.0")),
+        "active = self.value > 0", "active = self.value >= 0")),
     Wrong("scalar_rsub_backwards", "Scalar", _swap(
-        "return Scalar.wrap(other) + (-self)", "return self - Scalar.wrap(other)")),
+        "return Scalar.wrap(other).__sub__(self)", "return self - Scalar.wrap(other)")),
     Wrong("scalar_division_derivative_wrong", "Scalar", _swap(
-        "        return self * Scalar.wrap(other) ** -1",
-        "        other = Scalar.wrap(other)\n"
-        "        return Scalar(self.value / other.value, ((self, 1.0 / other.value), (other, 1.0 / self.value)))")),
+        "        return self * rhs ** -1.0",
+        "        return Scalar(self.value / rhs.value, [(self, 1.0 / rhs.value), (rhs, 1.0 / self.value)])")),
 ]
 
 CORRECT = [
-    Variant("scalar_topological_sort_with_a_stack", "Scalar", _backward("""
-        ordered, seen, stack = [], set(), [(self, False)]
-        while stack:  # iterative depth-first post-order: no recursion limit whatever the depth
-            node, expanded = stack.pop()
-            if expanded:
-                ordered.append(node)
-                continue
+    Variant("scalar_recursive_sort_with_a_raised_limit", "Scalar", _backward("""
+        import sys
+
+        ordered, seen = [], set()
+
+        def place(node):
             if id(node) in seen:
-                continue
+                return
             seen.add(id(node))
-            stack.append((node, True))
             for parent, _ in node.parents:
-                if id(parent) not in seen:
-                    stack.append((parent, False))
+                place(parent)
+            ordered.append(node)
+
+        sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
+        place(self)
         self.grad = 1.0
         for node in reversed(ordered):
             for parent, local in node.parents:
@@ -208,16 +225,18 @@ CORRECT = [
                 return self._node(max(self.value, 0.0), (self,), (float(self.value > 0),))
 
             def backward(self):
-                order, seen = [], set()
-
-                def visit(node):
-                    if id(node) not in seen:
+                order, seen, todo = [], set(), [(self, 0)]
+                while todo:  # iterative depth-first search, one input at a time
+                    node, next_input = todo.pop()
+                    if next_input == 0:
+                        if id(node) in seen:
+                            continue
                         seen.add(id(node))
-                        for parent in node._inputs:
-                            visit(parent)
+                    if next_input < len(node._inputs):
+                        todo.append((node, next_input + 1))
+                        todo.append((node._inputs[next_input], 0))
+                    else:
                         order.append(node)
-
-                visit(self)
                 self.grad = 1.0
                 for node in reversed(order):
                     node._push()
