@@ -15,6 +15,8 @@ The package follows the path of one submission:
 - ``judge``: the course's test cells, outside the sandbox, calling the learner's functions
   through proxies;
 - ``wire``: the strict plain-data format between the two;
+- ``handles``: objects of the learner's classes, kept in the sandbox and used from the
+  judge by unforgeable handle;
 - ``memory``: ``tracemalloc`` measurements of learner calls, for tests that measure memory;
 - ``verdict``: the typed result of one submission, and its JSON form (what is stored);
 - ``gradebook`` and ``feedback``: nbgrader's gradebook and CSV, the learner's HTML page.
