@@ -134,6 +134,20 @@ class Wrong:
         return {self.target} | {f"test_{f}" for f in calling}
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A correct answer written differently from the reference (a loop, lists, float32, another
+    algorithm or tie-break the docstring allows): it must score full marks on every test cell."""
+
+    name: str
+    answer_id: str
+    source: str
+
+    @property
+    def target(self) -> str:
+        return f"test_{self.answer_id}"
+
+
 def dedent_source(text: str) -> str:
     return textwrap.dedent(text).strip("\n")
 

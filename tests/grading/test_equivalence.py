@@ -83,3 +83,41 @@ def test_in_place_changes_to_arguments_are_seen_as_in_one_kernel(course_copy, bw
     assert expected["test_cross_entropy_grad"] == 0.0 and sum(expected.values()) == 12.0
     grade(root)
     assert scores_of(stored_result(root, "mutator")) == expected
+
+
+def _object_cases(assignment_id: str):
+    """WRONG and CORRECT of tests/cases/<id>_objects.py (the graded classes)."""
+    import importlib.util
+
+    path = REPO / "tests" / "cases" / f"{assignment_id}_objects.py"
+    spec = importlib.util.spec_from_file_location(f"cases_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.WRONG, module.CORRECT
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment_id", ["02_gradient_descent", "03_backpropagation"])
+def test_graded_classes_score_as_under_nbgrader_autograde(assignment_id, course_copy, bwrap_available):
+    """The Adam and Scalar classes: objects live in the sandbox and the tests hold handles,
+    yet every honest submission (the reference, correct variants written differently, and
+    plausible wrong answers) gets exactly the scores real nbgrader gives in one kernel."""
+    wrong, correct = _object_cases(assignment_id)
+    root = course_copy(assignment_id)
+    submissions = {"reference": {}} | {case.name: {case.answer_id: case.source} for case in (*wrong, *correct)}
+    for student, replacements in submissions.items():
+        submit(root, student, replacements, assignment_id=assignment_id)
+    nbgrader(root, "autograde", assignment_id, "--force")
+    expected = {student: {gid: s for gid, (s, _) in read_scores(root, assignment_id, student).items()}
+                for student in submissions}
+
+    summary = grade(root, assignment_id, timeout=300.0)
+    for student in submissions:
+        assert summary.by_student()[student].status == "graded", (student, summary.by_student()[student])
+        assert scores_of(stored_result(root, student, assignment_id)) == expected[student], student
+    # The comparison can fail: every wrong class loses points on its test, every variant none.
+    full = expected["reference"]
+    for case in wrong:
+        assert expected[case.name][case.target] < full[case.target], case.name
+    for case in correct:
+        assert expected[case.name] == full, case.name

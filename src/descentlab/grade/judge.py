@@ -10,7 +10,9 @@ For one learner notebook the judge
    source and every learner function is a ``Proxy``: calling it sends the plain-data
    arguments to the sandbox and returns the plain-data result (or re-raises the learner's
    exception). The score of a test cell is nbgrader's rule on the outcome: an error scores
-   0, a numeric last expression is partial credit, otherwise full points.
+   0, a numeric last expression is partial credit, otherwise full points. An object of the
+   learner's own classes (``Scalar(2.0)``) stays in the sandbox; the test holds a
+   ``RemoteObject`` handle to it (handles.py).
 
 No learner code ever runs in the judge's process, and nothing the sandbox sends can be more
 than plain data, so no learner code can decide a verdict.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import contextvars
 import io
 import os
 import time
@@ -31,6 +34,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..notebook import NOT_IMPLEMENTED, function_under_test, learner_message
+from .handles import COMPARISONS, MAX_HANDLES, HandleError, RemoteMethod, RemoteObject, parse_tag
 from .learner_exceptions import exception_from, public_type
 from .program import Cell, build_program
 from .sandbox import Limits, sandbox_uid, start_runner
@@ -39,9 +43,11 @@ from .wire import Channel, ChannelClosed, ChannelTimeout, NotPlainData, WireErro
 
 MAX_RESTARTS = 3
 _UNSET = object()
+# The judge whose test cells are running (per thread): a handle works only under its own.
+_ACTIVE_JUDGE: contextvars.ContextVar["Judge | None"] = contextvars.ContextVar("active_judge", default=None)
 START_TIMEOUT = 60.0
 MAX_CALLBACKS = 200_000  # callback requests one call may make (a flood would spin the judge)
-MAX_HANDLES = 100_000  # judge-side callables the sandbox may hold references to
+MAX_CALLABLES = 100_000  # judge-side callables the sandbox may hold references to
 
 
 class SandboxLost(Exception):
@@ -119,8 +125,8 @@ class Session:
         try:
             self.judge.release(message)
             function = self.judge.callbacks[message["cb"]]
-            args = decode(message.get("args"), self.judge.resolve)
-            kwargs = decode(message.get("kwargs"), self.judge.resolve)
+            args = decode(message.get("args"), self.judge.sandbox_ref)
+            kwargs = decode(message.get("kwargs"), self.judge.sandbox_ref)
             if type(args) is not tuple or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise WireError("bad callback arguments")
         except (KeyError, TypeError, WireError) as exc:
@@ -208,6 +214,14 @@ class Proxy:
     def __repr__(self) -> str:
         return f"<learner function {self._name}>"
 
+    def __instancecheck__(self, value: Any) -> bool:
+        """``isinstance(x, Scalar)`` where Scalar is the learner's class: True when ``x`` is
+        a handle of this submission whose object the sandbox says is an instance of it (in
+        one kernel the learner's own isinstance answers too); False for anything else."""
+        if not isinstance(value, RemoteObject) or object.__getattribute__(value, "_client") is not self._judge:
+            return False
+        return self._judge.ask_object(value, "isinstance", self._name, (), {}) is True
+
 
 def nbgrader_score(points: float, error: BaseException | None, last_value: Any) -> float:
     """nbgrader's determine_grade on the cell's outcome: an error scores 0; a last
@@ -246,6 +260,7 @@ class Judge:
         self.tainted = False  # the current learner process has seen hidden inputs
         self.course_functions: dict[str, Any] = {}  # what the setup cells defined, by name
         self.next_handle = 0
+        self.remote: dict[str, RemoteObject] = {}  # handles of the current session, by id
 
     # -- arguments ------------------------------------------------------------------
     def handle(self, value: Any) -> dict:
@@ -253,14 +268,47 @@ class Judge:
         callback that runs here."""
         if isinstance(value, Proxy):
             return {"$": "fn", "name": value._name}
+        if isinstance(value, RemoteObject):
+            return {"$": "obj", "id": self._own(value)}
         if callable(value):
-            if len(self.callbacks) >= MAX_HANDLES:
-                raise NotPlainData(f"more than {MAX_HANDLES} functions passed to the sandbox")
+            if len(self.callbacks) >= MAX_CALLABLES:
+                raise NotPlainData(f"more than {MAX_CALLABLES} functions passed to the sandbox")
             self.next_handle += 1
             ident = self.next_handle
             self.callbacks[ident] = value
             return {"$": "cb", "id": ident}
         raise NotPlainData(f"{describe_type(value)} is not plain data")
+
+    def _own(self, ref: RemoteObject) -> str:
+        """The id of a handle of THIS submission's live sandbox, or a clear refusal."""
+        if object.__getattribute__(ref, "_client") is not self:
+            raise HandleError("an object from another submission cannot be used in this one")
+        if object.__getattribute__(ref, "_session") is not self.session or not self.session.alive:
+            raise HandleError("this object was lost when the learner's process stopped; "
+                              "it cannot be used any more")
+        return object.__getattribute__(ref, "_id")
+
+    def sandbox_ref(self, tree: dict) -> Any:
+        """What a reference the sandbox sent stands for: a judge callable it was given back,
+        or a learner object by handle."""
+        if tree.get("$") == "cb":
+            return self.resolve(tree)
+        return self.remote_ref(tree)
+
+    def remote_ref(self, tree: dict) -> RemoteObject:
+        """The RemoteObject for a handle tag the sandbox sent; nothing else may come back."""
+        if tree.get("$") != "obj":
+            raise WireError(f"the sandbox sent a {tree.get('$')!r} reference")
+        try:
+            ident, cls = parse_tag(tree)
+        except ValueError as exc:
+            raise WireError(str(exc)) from None
+        ref = self.remote.get(ident)
+        if ref is None:
+            if len(self.remote) >= MAX_HANDLES:
+                raise WireError(f"more than {MAX_HANDLES} learner objects in one submission")
+            ref = self.remote[ident] = RemoteObject(self, self.session, ident, cls)
+        return ref
 
     def timeout_left(self) -> float:
         return min(self.call_timeout, self.deadline - time.monotonic())
@@ -276,6 +324,7 @@ class Judge:
         if self.deadline - time.monotonic() <= 0:
             raise SandboxLost("the time for this submission ran out")
         try:
+            self.remote = {}
             self.session = Session(self)
             self.session.request({"op": "files", "files": [[p, encode(b)] for p, b in self.files]}, START_TIMEOUT)
         except (WireError, OSError) as exc:
@@ -399,7 +448,7 @@ class Judge:
         released = message.get("released")
         if released is None:
             return
-        if type(released) is not list or len(released) > MAX_HANDLES:
+        if type(released) is not list or len(released) > MAX_CALLABLES:
             raise WireError("bad release list")
         for ident in released:
             if type(ident) is int:
@@ -417,42 +466,78 @@ class Judge:
         return changed
 
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
+        return self.ask({"op": "call", "name": name}, f"{name}()", args, kwargs)
+
+    def ask_object(self, ref: RemoteObject, action: str, name: str | None, args: tuple, kwargs: dict) -> Any:
+        """One operation on a learner object (RemoteObject calls this): the answer is plain
+        data, another handle, or for a method fetched by name a RemoteMethod."""
+        if _ACTIVE_JUDGE.get() is not self:
+            raise HandleError("an object from another submission cannot be used in this one")
+        cls = object.__getattribute__(ref, "_cls")
+        message: dict = {"op": "obj", "action": action, "name": name}
+        if action == "op":
+            for operand in args:  # an operator may have the handle on either side
+                if isinstance(operand, RemoteObject):
+                    self._own(operand)
+            label = f"the operator {name} on {cls}"
+            if name in COMPARISONS and not all(isinstance(a, RemoteObject) for a in args):
+                raise TypeError(f"{label}: a learner object is only compared with another one; "
+                                "to check a number, compare its attribute (x.value < 0.3)")
+        else:
+            message["handle"] = {"$": "obj", "id": self._own(ref)}
+            label = {"get": f"{cls}.{name}", "set": f"setting {cls}.{name}", "call": f"{cls}()",
+                     "isinstance": f"isinstance(..., {name})"}.get(action, f"{cls}.{name}()")
+        if action == "set":
+            try:
+                message["value"] = encode(args[0], self.handle)
+            except NotPlainData as exc:
+                raise TypeError(f"cannot set {label} to {exc}") from None
+            args = ()
+        value, method = self.ask(message, label, args, kwargs, want_method=True)
+        if method:
+            return RemoteMethod(ref, name)
+        if action == "op" and name in COMPARISONS and type(value) is not bool:
+            raise TypeError(f"{label} must give True or False")
+        return value
+
+    def ask(self, message: dict, label: str, args: tuple, kwargs: dict, want_method: bool = False) -> Any:
+        """Send one request with encoded arguments and wait for its plain-data answer."""
         try:
-            encoded_args = encode(tuple(args), self.handle)
-            encoded_kwargs = encode(dict(kwargs), self.handle)
-            encoded_bind = encode(self.bindings(), self.handle)
+            message["args"] = encode(tuple(args), self.handle)
+            message["kwargs"] = encode(dict(kwargs), self.handle)
+            if message.get("op") == "call":
+                message["bind"] = encode(self.bindings(), self.handle)
         except NotPlainData as exc:
-            raise TypeError(f"cannot pass {exc} to {name} in the sandbox") from None
+            raise TypeError(f"cannot pass {exc} to {label} in the sandbox") from None
         session = self.ensure_session()
         if self.timeout_left() <= 0:
-            self.events.append(Event("timeout", f"{name}(): the time for this submission ran out"))
+            self.events.append(Event("timeout", f"{label}: the time for this submission ran out"))
             raise SandboxLost("the time for this submission ran out")
         try:
-            reply = session.request(
-                {"op": "call", "name": name, "args": encoded_args, "kwargs": encoded_kwargs, "bind": encoded_bind},
-                self.timeout_left())
+            reply = session.request(message, self.timeout_left())
         except (ChannelTimeout, ChannelClosed, WireError, OSError) as exc:
-            raise self._lost(session, f"{name}()", exc, None) from None
+            raise self._lost(session, label, exc, None) from None
         if reply.get("op") == "return":
             try:
-                value = decode(reply.get("value"), self.resolve)
+                method = reply.get("method") is True and want_method
+                value = None if method else decode(reply.get("value"), self.sandbox_ref)
                 self._write_back(args, kwargs, reply.get("mutated"))
                 self.release(reply)
             except WireError as exc:
                 session.kill()
-                raise self._lost(session, f"{name}()", exc, None) from None
-            return value
+                raise self._lost(session, label, exc, None) from None
+            return (value, method) if want_method else value
         if reply.get("op") == "raise":
             try:
                 self.release(reply)
             except WireError as exc:
                 session.kill()
-                raise self._lost(session, f"{name}()", exc, None) from None
+                raise self._lost(session, label, exc, None) from None
             if reply.get("resource"):
-                self.events.append(Event("resource", f"{name}() hit the {_resource(reply)} limit"))
+                self.events.append(Event("resource", f"{label} hit the {_resource(reply)} limit"))
             raise exception_from(reply)
         session.kill()
-        raise self._lost(session, f"{name}()", WireError("unexpected answer"), None)
+        raise self._lost(session, label, WireError("unexpected answer"), None)
 
     @staticmethod
     def _write_back(args: tuple, kwargs: dict, mutated: Any) -> None:
@@ -626,6 +711,7 @@ def judge_notebook(name: str, source_nb: dict, submission_nb: dict, files: list[
     judge.ns = ns
     trusted: set[str] = {"display"}
     judge.trusted = trusted
+    active = _ACTIVE_JUDGE.set(judge)
     try:
         for cell in program:
             if cell.kind == "setup":
@@ -657,6 +743,7 @@ def judge_notebook(name: str, source_nb: dict, submission_nb: dict, files: list[
                     message = error_text(error)
                 verdict.tests.append(CellVerdict(cell.label, cell.points, score, message))
     finally:
+        _ACTIVE_JUDGE.reset(active)
         judge.close()
     verdict.events = judge.events
     return verdict

@@ -2,9 +2,11 @@
 
 It holds the learner's namespace: it runs the answer cells (and the course's read-only
 setup cells) it is sent, then serves calls ``name(*args, **kwargs)`` from the judge and
-answers with plain data or an exception as text. It never sees a test cell, never decides
-a score, and everything it sends back is decoded strictly by the judge: learner code may
-take this process over completely and still only return values.
+answers with plain data or an exception as text. Objects of the learner's own classes stay
+here, in a table of handles (handles.py), and the judge works on them by handle. It never
+sees a test cell, never decides a score, and everything it sends back is decoded strictly
+by the judge: learner code may take this process over completely and still only return
+values and handles to its own objects.
 
 Started as ``python -I -m descentlab.grade.runner LIMITS_JSON``; stdin/stdout carry the
 protocol and are moved out of the learner's way before any learner code runs.
@@ -20,6 +22,7 @@ import traceback
 
 import numpy as np
 
+from descentlab.grade.handles import COMPARISONS, OPERATORS, HandleTable, check_name, is_learner_object
 from descentlab.grade.wire import Channel, NotPlainData, WireError, decode, describe_type, encode
 
 MAIN_PID = os.getpid()
@@ -131,6 +134,7 @@ class Runner:
         self.ns: dict = {"__name__": "__main__", "__builtins__": builtins}
         self.out = CappedText(output_cap)
         self.next_id = 1 << 30  # ids of requests this side starts (callbacks)
+        self.handles = HandleTable()
         self._shell = None
         self.released: list[int] = []  # judge callables this side no longer references
 
@@ -153,6 +157,8 @@ class Runner:
             if type(ident) is not int:
                 raise WireError("bad callback reference")
             return Callback(self, ident)
+        if tag.get("$") == "obj":
+            return self.handles.resolve(tag)
         raise WireError("bad reference")
 
     def serve(self) -> None:
@@ -181,6 +187,8 @@ class Runner:
             self.send(self.run_cell(ident, message["label"], message["source"]))
         elif op == "call":
             self.send(self.call(ident, message))
+        elif op == "obj":
+            self.send(self.serve_object(ident, message))
         else:
             self.send({"op": "raise", "id": ident, "type": "RuntimeError", "module": "builtins",
                        "message": f"unknown op {op!r}", "resource": None})
@@ -261,8 +269,6 @@ class Runner:
 
     def call(self, ident: int, message: dict) -> dict:
         try:
-            args = decode(message["args"], self.refs)
-            kwargs = decode(message["kwargs"], self.refs)
             bindings = decode(message.get("bind") or {}, self.refs)
             function = self.ns.get(message["name"])
             if function is None:
@@ -272,7 +278,7 @@ class Runner:
         saved = {name: self.ns.get(name, _UNSET) for name in bindings}
         self.ns.update(bindings)  # the test's own versions of course functions, for this call
         try:
-            return self._call(ident, message, function, args, kwargs)
+            return self.invoke(ident, function, str(message["name"]), message)
         finally:
             for name, before in saved.items():
                 if before is _UNSET:
@@ -281,7 +287,71 @@ class Runner:
                     self.ns[name] = before
             del bindings, saved
 
-    def _call(self, ident: int, message: dict, function, args, kwargs) -> dict:
+    def serve_object(self, ident: int, message: dict) -> dict:
+        """One operation on learner objects by handle: read or set an attribute, call the
+        object or one of its methods, apply an operator, or answer isinstance."""
+        try:
+            action, name = message.get("action"), message.get("name")
+            target = self.handles.resolve(message["handle"]) if "handle" in message else None
+            if action == "get":
+                value = getattr(target, check_name(name))
+                if callable(value) and not is_learner_object(value):
+                    return {"op": "return", "id": ident, "value": None, "method": True}
+                return {"op": "return", "id": ident, "value": self.encode_answer(value)}
+            if action == "set":
+                setattr(target, check_name(name), decode(message["value"], self.refs))
+                return {"op": "return", "id": ident, "value": None}
+            if action == "isinstance":
+                kind = self.ns.get(check_name(name))
+                answer = isinstance(kind, type) and isinstance(target, kind)
+                return {"op": "return", "id": ident, "value": bool(answer)}
+            if action == "call":
+                function, label = target, type(target).__qualname__
+            elif action == "method":
+                function, label = getattr(target, check_name(name)), f"{type(target).__qualname__}.{name}"
+            elif action == "op" and name in OPERATORS:
+                function, label = OPERATORS[name], f"the operator {name}"
+            else:
+                raise WireError(f"unknown object action {action!r}")
+        except NotPlainData as exc:
+            return {"op": "raise", "id": ident, "type": "TypeError", "module": "builtins",
+                    "message": f"{type(target).__qualname__}.{name} cannot be sent to the tests: {exc}",
+                    "resource": None}
+        except BaseException as exc:  # noqa: BLE001
+            if os.getpid() != MAIN_PID:
+                os._exit(0)
+            return {"op": "raise", "id": ident, **exception_text(exc)}
+        reply = self.invoke(ident, function, label, message)
+        if action == "op" and name in COMPARISONS and reply["op"] == "return" and type(reply["value"]) is not bool:
+            reply = {"op": "raise", "id": ident, "type": "TypeError", "module": "builtins",
+                     "message": "a comparison of your objects must give True or False", "resource": None}
+        return reply
+
+    def tag(self, value) -> dict:
+        """How a non-data value goes to the judge: a judge callable the learner's code was
+        given goes back as its reference; an object of the learner's classes as a handle."""
+        if isinstance(value, Callback):
+            return judge_ref(value)
+        return self.handles.tag(value)
+
+    def encode_answer(self, value):
+        """``value`` for the wire: plain data, with objects of the learner's classes as
+        handles; if it cannot be sent, the handles made for it are forgotten again."""
+        mark = self.handles.mark()
+        try:
+            return encode(value, self.tag)
+        except BaseException:
+            self.handles.rollback(mark)
+            raise
+
+    def invoke(self, ident: int, function, label: str, message: dict) -> dict:
+        """Call ``function`` with the message's arguments; the answer is plain data or
+        handles, and any in-place change to a data argument is reported back."""
+        try:
+            args = decode(message["args"], self.refs)
+            kwargs = decode(message["kwargs"], self.refs)
+        except BaseException as exc:  # noqa: BLE001
+            return {"op": "raise", "id": ident, **exception_text(exc)}
         watched = {i: message["args"]["v"][i] for i, a in enumerate(args) if isinstance(a, (np.ndarray, list, dict))}
         watched_kw = {
             k: v for k, v in message["kwargs"]["v"]
@@ -289,11 +359,11 @@ class Runner:
         }
         try:
             value = function(*args, **kwargs)
-            reply = {"op": "return", "id": ident, "value": encode(value, judge_ref)}
+            reply = {"op": "return", "id": ident, "value": self.encode_answer(value)}
         except NotPlainData as exc:
             reply = {"op": "raise", "id": ident, "type": "TypeError", "module": "builtins",
-                     "message": f"{message['name']} returned {exc}; graded functions must return "
-                                "numbers, numpy arrays of numbers, or lists/tuples/dicts of those",
+                     "message": f"{label} returned {exc}; graded functions must return numbers, numpy "
+                                "arrays of numbers, objects of your own classes, or lists/tuples/dicts of those",
                      "resource": None}
         except BaseException as exc:  # noqa: BLE001
             if os.getpid() != MAIN_PID:
@@ -345,7 +415,8 @@ class LearnerFunction:
 
 class Callback:
     """A callable from a test cell (a lambda to differentiate, say): it runs in the judge,
-    on plain data, and its result comes back as plain data."""
+    on plain data (objects of the learner's classes go as handles), and its result comes
+    back as plain data."""
 
     def __init__(self, runner: Runner, ident: int):
         self.runner, self.ident, self.alive = runner, ident, True
@@ -365,7 +436,7 @@ class Callback:
         ident = runner.next_id
         runner.send({
             "op": "callback", "id": ident, "cb": self.ident,
-            "args": encode(tuple(args), judge_ref), "kwargs": encode(dict(kwargs), judge_ref),
+            "args": runner.encode_answer(tuple(args)), "kwargs": runner.encode_answer(dict(kwargs)),
         })
         reply = runner.wait_for(ident)
         if reply["op"] == "return":

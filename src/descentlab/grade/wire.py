@@ -7,7 +7,10 @@ judge can only ever receive values like these; a value that overloads ``==`` or 
 to be an array cannot come back.
 
 Values are JSON: ``null``/``true``/numbers/strings/arrays stand for themselves (a JSON
-array is a list) and every other value is an object tagged by ``"$"``.
+array is a list) and every other value is an object tagged by ``"$"``. Besides data, three
+reference tags exist, each resolved only by the side that may receive it: ``fn`` (a learner
+function, judge to sandbox), ``cb`` (a test's callable, judge to sandbox) and ``obj`` (an
+object of the learner's classes that stays in the sandbox; see handles.py).
 
 This module is imported on both sides of the boundary and must stay light (json, base64,
 numpy).
@@ -216,7 +219,7 @@ def decode(tree: Any, refs: Callable[[dict], Any] | None = None, _depth: int = 0
         if len(raw) != dtype.itemsize:
             raise WireError("bad numpy scalar")
         return np.frombuffer(raw, dtype=dtype)[0]
-    if refs is not None and tag in ("cb", "fn"):
+    if refs is not None and tag in ("cb", "fn", "obj"):
         return refs(tree)
     raise WireError("an unknown tag")
 
