@@ -265,7 +265,7 @@ def fine():
 @pytest.mark.parametrize("attack, status_word", [
     ("flood(MAX + 10)", f"more than {MAX_HANDLES} learner objects"),
     ("forged('bad id')", "bad handle id"),
-    ("forged('callback')", "'cb' reference"),
+    ("forged('callback')", "a function the judge never sent"),
     ("forged('function')", "'fn' reference"),
 ])
 def test_a_taken_over_runner_cannot_forge_handles_or_flood_the_judge(attack, status_word, bwrap_available):
