@@ -112,3 +112,31 @@ def test_grades_go_to_the_gradebook_url_given(course_copy, bwrap_available, tmp_
     with Gradebook("sqlite:///" + str(root / "autograder" / "gradebook.db"), "descentlab") as default:
         assert default.assignment_submissions("01_objective_functions") == []
     assert "bob" in (tmp_path / "grades.csv").read_text()
+
+
+@pytest.mark.parametrize("tree", [
+    {"$": "dict", "v": [[["a list"], 1]]},  # a key that is not a value of ours
+    {"$": "dict", "v": [[{"$": "nd", "dtype": "<f8", "shape": [1], "b64": "AAAAAAAAAAA="}, 1]]},
+    {"$": "dict", "v": [[i * ((1 << 61) - 1), 0] for i in range(1, 20)]},  # keys sharing one hash
+])
+def test_the_judge_decodes_only_safe_dict_keys(tree):
+    with pytest.raises(WireError):
+        decode(tree)
+
+
+def test_a_frame_of_too_many_items_is_refused_before_json_builds_it():
+    import os
+
+    from descentlab.grade.wire import MAX_ELEMENTS, Channel, dumps
+
+    read_fd, write_fd = os.pipe()
+    body = dumps({"op": "return", "id": 1, "value": [[] for _ in range(MAX_ELEMENTS + 1)]})
+    assert len(body) < 64 * 1024 * 1024
+    writer = Channel(read_fd, write_fd)
+    import threading
+
+    threading.Thread(target=lambda: os.write(write_fd, body), daemon=True).start()
+    with pytest.raises(WireError, match="items"):
+        writer.recv(deadline=None)
+    os.close(read_fd)
+    os.close(write_fd)

@@ -26,6 +26,12 @@ import numpy as np
 
 MAX_FRAME = 64 * 1024 * 1024  # bytes: the most one message may carry from the sandbox
 MAX_DEPTH = 64
+# What one message from the sandbox may make the judge build. A frame of 64 MB of ``[]``
+# would be 20 million Python lists (gigabytes); arrays travel as one base64 string each,
+# so honest values stay far below these.
+MAX_ELEMENTS = 1_000_000  # list/tuple/dict items in one message
+MAX_DICT_KEYS = 100_000  # keys of one dict
+MAX_SAME_HASH = 8  # distinct keys of one dict sharing a hash (a hash flood makes inserts quadratic)
 _NUMERIC_KINDS = "biufc"
 _HEADER = struct.Struct(">I")
 
@@ -105,9 +111,9 @@ def _dtype(text: Any) -> np.dtype:
     try:
         dtype = np.dtype(text)
     except TypeError:
-        raise WireError(f"bad dtype {text!r}") from None
+        raise WireError("bad dtype") from None
     if dtype.kind not in _NUMERIC_KINDS or dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
-        raise WireError(f"dtype {text!r} is not numeric")
+        raise WireError("a dtype that is not numeric")
     return dtype
 
 
@@ -118,6 +124,46 @@ def _b64(text: Any) -> bytes:
         return base64.b64decode(text.encode("ascii"), validate=True)
     except (ValueError, UnicodeEncodeError):
         raise WireError("bad base64") from None
+
+
+def _check_key(key: Any, _depth: int = 0) -> None:
+    """Dict keys are str, int, float, bool, None or tuples of those: nothing else crosses as
+    a key (a decoded key is hashed and compared, so it must be a value of ours)."""
+    if key is None or type(key) in (str, bytes, int, float, bool, complex) or isinstance(key, np.generic):
+        return
+    if type(key) is tuple and _depth < 4 and len(key) <= 16:
+        for item in key:
+            _check_key(item, _depth + 1)
+        return
+    raise WireError(f"a dict key of type {type(key).__name__} (keys must be strings, numbers or tuples of those)")
+
+
+def _decode_dict(pairs: Any, refs: Callable[[dict], Any] | None, _depth: int) -> dict:
+    if type(pairs) is not list:
+        raise WireError("bad dict")
+    if len(pairs) > MAX_DICT_KEYS:
+        raise WireError(f"a dict with more than {MAX_DICT_KEYS} keys")
+    out: dict = {}
+    hashes: dict[int, int] = {}
+    for pair in pairs:
+        if type(pair) is not list or len(pair) != 2:
+            raise WireError("bad dict item")
+        key = decode(pair[0], None, _depth + 1)
+        _check_key(key)
+        if type(key) is not str:  # str hashes are salted per process; numbers' are not
+            seen = hashes[hash(key)] = hashes.get(hash(key), 0) + 1
+            if seen > MAX_SAME_HASH:
+                raise WireError("a dict whose keys collide in their hash (a hash flood)")
+        out[key] = decode(pair[1], refs, _depth + 1)
+    return out
+
+
+def check_size(body: bytes) -> None:
+    """Refuse a frame that would decode to more than MAX_ELEMENTS containers and items,
+    before json builds any of them: every item but a container's first follows a comma."""
+    count = body.count(b",") + body.count(b"[") + body.count(b"{")
+    if count > MAX_ELEMENTS:
+        raise WireError(f"a message of more than {MAX_ELEMENTS} items")
 
 
 def decode(tree: Any, refs: Callable[[dict], Any] | None = None, _depth: int = 0) -> Any:
@@ -144,20 +190,7 @@ def decode(tree: Any, refs: Callable[[dict], Any] | None = None, _depth: int = 0
             raise WireError("bad tuple")
         return tuple(decode(v, refs, _depth + 1) for v in items)
     if tag == "dict":
-        pairs = tree.get("v")
-        if type(pairs) is not list:
-            raise WireError("bad dict")
-        out = {}
-        for pair in pairs:
-            if type(pair) is not list or len(pair) != 2:
-                raise WireError("bad dict item")
-            key = decode(pair[0], None, _depth + 1)
-            try:
-                hash(key)
-            except TypeError:
-                raise WireError("unhashable dict key") from None
-            out[key] = decode(pair[1], refs, _depth + 1)
-        return out
+        return _decode_dict(tree.get("v"), refs, _depth)
     if tag == "complex":
         re, im = decode(tree.get("re")), decode(tree.get("im"))
         if type(re) is not float or type(im) is not float:
@@ -185,7 +218,7 @@ def decode(tree: Any, refs: Callable[[dict], Any] | None = None, _depth: int = 0
         return np.frombuffer(raw, dtype=dtype)[0]
     if refs is not None and tag in ("cb", "fn"):
         return refs(tree)
-    raise WireError(f"unknown tag {tag!r}")
+    raise WireError("an unknown tag")
 
 
 # -- framing ----------------------------------------------------------------------------
@@ -198,13 +231,14 @@ def dumps(message: dict) -> bytes:
 class Channel:
     """Length-prefixed JSON messages over a pair of file descriptors.
 
-    The judge reads with deadlines (non-blocking, select) and a size cap; the sandbox side
-    reads blocking."""
+    The judge reads with deadlines (non-blocking, select), a size cap and an item cap
+    (``bounded``); the sandbox side reads blocking, what the judge sends being trusted."""
 
-    def __init__(self, read_fd: int, write_fd: int, max_frame: int = MAX_FRAME):
+    def __init__(self, read_fd: int, write_fd: int, max_frame: int = MAX_FRAME, bounded: bool = True):
         self.read_fd = read_fd
         self.write_fd = write_fd
         self.max_frame = max_frame
+        self.bounded = bounded
         self._buffer = bytearray()
 
     def send(self, message: dict, deadline: float | None = None) -> None:
@@ -246,6 +280,8 @@ class Channel:
         self._fill(_HEADER.size + size, deadline)
         body = bytes(self._buffer[_HEADER.size : _HEADER.size + size])
         del self._buffer[: _HEADER.size + size]
+        if self.bounded:
+            check_size(body)
         try:
             message = json.loads(body)
         except (ValueError, RecursionError):
