@@ -5,10 +5,17 @@ so no returned object can pass by overloading ``==``; a value that cannot be con
 fails with a message saying what came back.
 
     expect_close("mse", got, 0.25, inputs="y_pred=[1, 2], y_true=[1.5, 2.5]")
+
+While the grader runs a test cell's hidden part it turns on ``hidden_checks()``: then a
+failing check raises ``HiddenCheckFailed`` whose message holds only what the course wrote
+(the function's name, ``inputs``, ``hint``, what kind of check failed) and never a value:
+neither the expected one (repeated submissions would harvest hidden outputs) nor what the
+learner's code returned or raised (a function could echo its hidden inputs).
 """
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -20,7 +27,35 @@ __all__ = [
     "expect_true",
     "relative_error",
     "numerical_gradient",
+    "HiddenCheckFailed",
+    "hidden_checks",
 ]
+
+_hidden = False
+
+
+class HiddenCheckFailed(AssertionError):
+    """A check in a hidden test failed; the message is the course's own words only."""
+
+
+@contextlib.contextmanager
+def hidden_checks() -> Iterator[None]:
+    """Checks inside this block report failures without values (see the module docstring)."""
+    global _hidden
+    before, _hidden = _hidden, True
+    try:
+        yield
+    finally:
+        _hidden = before
+
+
+def _fail(full: str, course_words: str) -> AssertionError:
+    """The error to raise: ``full`` normally, ``course_words`` (no values) in hidden checks."""
+    return HiddenCheckFailed(course_words) if _hidden else AssertionError(full)
+
+
+def _where(inputs: str) -> str:
+    return f" for {inputs}" if inputs else ""
 
 
 def _describe(value: Any) -> str:
@@ -31,21 +66,22 @@ def _describe(value: Any) -> str:
 def as_float_array(name: str, value: Any) -> np.ndarray:
     """``value`` as a float ndarray, or an AssertionError naming ``name`` and what came back."""
     if value is None:
-        raise AssertionError(
-            f"{name} returned None: did you forget a `return` statement?"
-        )
+        message = f"{name} returned None: did you forget a `return` statement?"
+        raise _fail(message, message)
     # Only plain data converts: a custom object cannot masquerade as an array.
     if not isinstance(value, (int, float, np.number, np.ndarray, list, tuple, bool, np.bool_)):
-        raise AssertionError(
+        raise _fail(
             f"{name} should return a number or a numpy array, got {type(value).__name__}: "
-            f"{_describe(value)}"
+            f"{_describe(value)}",
+            f"{name} should return a number or a numpy array, and returned something else",
         )
     try:
         array = np.array(value, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise AssertionError(
+        raise _fail(
             f"{name} returned {_describe(value)}, which is not a number or an array of "
-            f"numbers ({exc})"
+            f"numbers ({exc})",
+            f"{name} returned something that is not a number or an array of numbers",
         ) from None
     return array
 
@@ -53,9 +89,9 @@ def as_float_array(name: str, value: Any) -> np.ndarray:
 def expect_shape(name: str, got: Any, shape: tuple[int, ...], inputs: str = "") -> np.ndarray:
     array = as_float_array(name, got)
     if array.shape != tuple(shape):
-        where = f" for {inputs}" if inputs else ""
-        raise AssertionError(
-            f"wrong shape from {name}{where}: got {array.shape}, expected {tuple(shape)}"
+        raise _fail(
+            f"wrong shape from {name}{_where(inputs)}: got {array.shape}, expected {tuple(shape)}",
+            f"wrong shape from {name}{_where(inputs)}",
         )
     return array
 
@@ -73,11 +109,13 @@ def expect_close(
     """Fail unless ``got`` has ``expected``'s shape, is finite where it is, and is close."""
     want = np.asarray(expected, dtype=float)
     array = expect_shape(name, got, want.shape, inputs)
-    where = f" for {inputs}" if inputs else ""
+    where = _where(inputs)
     if not np.array_equal(np.isfinite(array), np.isfinite(want)):
-        raise AssertionError(
+        raise _fail(
             f"{name}{where} returned non-finite values (nan or inf) where finite ones were "
-            f"expected: got {_describe(array)}. {hint}".rstrip()
+            f"expected: got {_describe(array)}. {hint}".rstrip(),
+            f"{name}{where} returned non-finite values (nan or inf) where finite ones were "
+            f"expected, or finite ones where they were not. {hint}".rstrip(),
         )
     if not np.allclose(array, want, rtol=rtol, atol=atol, equal_nan=True):
         worst = np.unravel_index(np.argmax(np.abs(array - want)), array.shape) if array.shape else ()
@@ -86,13 +124,15 @@ def expect_close(
             if array.shape
             else f"got {float(array)!r}, expected {float(want)!r}"
         )
-        raise AssertionError(f"wrong value from {name}{where}: {detail}. {hint}".rstrip())
+        raise _fail(f"wrong value from {name}{where}: {detail}. {hint}".rstrip(),
+                    f"wrong value from {name}{where}. {hint}".rstrip())
 
 
-def expect_true(condition: Any, message: str) -> None:
-    """Fail with ``message`` unless ``condition`` is a real boolean True."""
+def expect_true(condition: Any, message: str, *, hidden_message: str = "") -> None:
+    """Fail with ``message`` unless ``condition`` is a real boolean True. In a hidden check
+    the message is ``hidden_message`` (course words; ``message`` may quote values)."""
     if not isinstance(condition, (bool, np.bool_)) or not bool(condition):
-        raise AssertionError(message)
+        raise _fail(message, hidden_message or "a hidden check failed")
 
 
 def expect_raises(name: str, exception: type[BaseException], call, *args, **kwargs) -> None:
@@ -100,15 +140,17 @@ def expect_raises(name: str, exception: type[BaseException], call, *args, **kwar
     try:
         call(*args, **kwargs)
     except NotImplementedError:
-        raise AssertionError(f"{name} is not implemented yet") from None
+        raise _fail(f"{name} is not implemented yet", f"{name} is not implemented yet") from None
     except exception:
         return
     except Exception as exc:  # noqa: BLE001 - the message reports what was raised instead
-        raise AssertionError(
+        raise _fail(
             f"{name} should raise {exception.__name__} here, but raised "
-            f"{type(exc).__name__}: {exc}"
+            f"{type(exc).__name__}: {exc}",
+            f"{name} should raise {exception.__name__} here, but raised another exception",
         ) from None
-    raise AssertionError(f"{name} should raise {exception.__name__} here, but returned normally")
+    message = f"{name} should raise {exception.__name__} here, but returned normally"
+    raise _fail(message, message)
 
 
 def relative_error(a: Any, b: Any) -> float:

@@ -19,25 +19,28 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import io
 import os
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-from ..notebook import learner_message
-from .memory import TracemallocShim
+from ..notebook import NOT_IMPLEMENTED, function_under_test, learner_message
 from .program import Cell, build_program
 from .sandbox import Limits, sandbox_uid, start_runner
 from .verdict import CellVerdict, Event, NotebookVerdict
 from .wire import Channel, ChannelClosed, ChannelTimeout, NotPlainData, WireError, decode, describe_type, encode
 
 MAX_RESTARTS = 3
+_UNSET = object()
 START_TIMEOUT = 60.0
+MAX_CALLBACKS = 200_000  # callback requests one call may make (a flood would spin the judge)
+MAX_HANDLES = 100_000  # judge-side callables the sandbox may hold references to
 
 
 class SandboxLost(Exception):
@@ -45,7 +48,8 @@ class SandboxLost(Exception):
 
 
 class LearnerError(Exception):
-    """An exception raised by learner code whose type is not a builtin one."""
+    """An exception raised by learner code whose type derives from no builtin one but
+    Exception."""
 
 
 @dataclass(frozen=True)
@@ -60,24 +64,70 @@ class JudgeConfig:
     fallback_workdir: str | None = None  # the unconfined runner's working folder
 
 
+def _resource(reply: dict) -> str:
+    """The limit the sandbox says was hit, as one of our own words."""
+    kind = reply.get("resource")
+    return kind if kind in ("memory", "processes", "disk") else "a resource"
+
+
+def _trusted_exception(module: str, name: str) -> type[Exception] | None:
+    """The builtin or numpy exception class called ``name`` in ``module``, looked up in a
+    fixed table (never imported or evaluated from what the sandbox says)."""
+    if module == "builtins":
+        kind = getattr(builtins, name, None)
+    elif module.startswith("numpy"):
+        kind = _numpy_exceptions().get(name)
+    else:
+        return None
+    if isinstance(kind, type) and issubclass(kind, Exception) and not issubclass(kind, Warning):
+        return kind
+    return None
+
+
+def _numpy_exceptions() -> dict[str, type]:
+    import numpy.exceptions
+    import numpy.linalg
+
+    table = {name: getattr(numpy.exceptions, name) for name in getattr(numpy.exceptions, "__all__", [])}
+    table["LinAlgError"] = numpy.linalg.LinAlgError
+    return {k: v for k, v in table.items() if isinstance(v, type)}
+
+
+def _safe_name(text: str) -> str:
+    name = "".join(ch for ch in text[:80] if ch.isalnum() or ch == "_")
+    return name if name.isidentifier() else "LearnerException"
+
+
 def _exception_from(reply: dict) -> Exception:
-    """Rebuild the learner's exception as the same builtin type (NotImplementedError stays
-    NotImplementedError) or as a LearnerError naming the original type."""
+    """Rebuild the learner's exception as the same builtin or numpy type (NotImplementedError
+    stays NotImplementedError), or, for a class of the learner's own, as a new class of that
+    name deriving from the nearest builtin or numpy class in its MRO, so that a learner's
+    ``class BatchSizeError(ValueError)`` still satisfies ``except ValueError``."""
     name = str(reply.get("type", "Exception"))
     message = str(reply.get("message", ""))
     module = str(reply.get("module", ""))
-    kind = getattr(builtins, name, None) if module == "builtins" else None
-    if module.startswith("numpy"):
-        import numpy.linalg
-
-        kind = {"LinAlgError": numpy.linalg.LinAlgError}.get(name)
-    if isinstance(kind, type) and issubclass(kind, Exception) and not issubclass(kind, (SandboxLost,)):
+    kind = _trusted_exception(module, name)
+    if kind is not None and not issubclass(kind, SandboxLost):
         try:
             return kind(message)
         except Exception:  # noqa: BLE001 - exceptions with special signatures
             pass
+    base: type[Exception] = LearnerError
+    bases = reply.get("bases")
+    if isinstance(bases, list):
+        for entry in bases[:64]:
+            if isinstance(entry, list) and len(entry) == 2 and all(isinstance(v, str) for v in entry):
+                found = _trusted_exception(entry[0][:100], entry[1][:100])
+                if found is not None and found is not Exception:
+                    try:
+                        found(message)
+                    except Exception:  # noqa: BLE001 - a base that needs special arguments
+                        continue
+                    base = found
+                    break
     label = name if module in ("", "builtins", "__main__") else f"{module}.{name}"
-    return LearnerError(f"{label}: {message}")
+    rebuilt = type(_safe_name(name), (base,), {"__module__": "learner", "learner_type": label})
+    return rebuilt(message)
 
 
 class Session:
@@ -107,11 +157,15 @@ class Session:
         ident = self.next_id
         message["id"] = ident
         deadline = time.monotonic() + max(0.0, timeout)
+        served = 0
         try:
             self.channel.send(message, deadline)
             while True:
                 reply = self.channel.recv(deadline)
                 if reply.get("op") == "callback":
+                    served += 1
+                    if served > MAX_CALLBACKS:
+                        raise WireError(f"more than {MAX_CALLBACKS} callbacks in one call (a flood)")
                     self.serve_callback(reply)
                     continue
                 if reply.get("id") != ident:
@@ -127,13 +181,14 @@ class Session:
     def serve_callback(self, message: dict) -> None:
         ident = message.get("id")
         try:
+            self.judge.release(message)
             function = self.judge.callbacks[message["cb"]]
-            args = decode(message.get("args"))
-            kwargs = decode(message.get("kwargs"))
+            args = decode(message.get("args"), self.judge.resolve)
+            kwargs = decode(message.get("kwargs"), self.judge.resolve)
             if type(args) is not tuple or type(kwargs) is not dict or not all(type(k) is str for k in kwargs):
                 raise WireError("bad callback arguments")
         except (KeyError, TypeError, WireError) as exc:
-            raise WireError(f"bad callback request: {exc}") from None
+            raise WireError(f"bad callback request ({type(exc).__name__})") from None
         try:
             value = function(*args, **kwargs)
             reply = {"op": "return", "id": ident, "value": encode(value, self.judge.handle)}
@@ -250,7 +305,11 @@ class Judge:
         self.ran: list[Cell] = []  # learner-side cells run so far (replayed after a restart)
         self.poison: set[str] = set()  # labels of cells that killed the sandbox
         self.data_names: set[str] = set()  # learner data (not functions) copied into the namespace
-        self.tracemalloc: TracemallocShim | None = None
+        self.ns: dict = {}  # the test cells' namespace
+        self.trusted: set[str] = set()  # names in it no learner export may replace
+        self.tainted = False  # the current learner process has seen hidden inputs
+        self.course_functions: dict[str, Any] = {}  # what the setup cells defined, by name
+        self.next_handle = 0
 
     # -- arguments ------------------------------------------------------------------
     def handle(self, value: Any) -> dict:
@@ -259,7 +318,10 @@ class Judge:
         if isinstance(value, Proxy):
             return {"$": "fn", "name": value._name}
         if callable(value):
-            ident = len(self.callbacks) + 1
+            if len(self.callbacks) >= MAX_HANDLES:
+                raise NotPlainData(f"more than {MAX_HANDLES} functions passed to the sandbox")
+            self.next_handle += 1
+            ident = self.next_handle
             self.callbacks[ident] = value
             return {"$": "cb", "id": ident}
         raise NotPlainData(f"{describe_type(value)} is not plain data")
@@ -288,8 +350,25 @@ class Judge:
             raise SandboxLost(message) from None
         for cell in self.ran:
             if cell.label not in self.poison:
-                self._run_cell(cell, replay=True)
+                reply = self._run_cell(cell, replay=True)
+                if reply is not None:
+                    self.refresh(self.ns, self.trusted, reply)  # data as this process has it
         return self.session
+
+    def taint(self) -> None:
+        """A hidden part ran: the learner's process has seen hidden inputs and could keep
+        them to say later, in an error or a value that a visible test shows in full."""
+        self.tainted = True
+
+    def forget(self) -> None:
+        """End a tainted learner process. The next cell or call starts a fresh one (not
+        counted as a failure) that replays the cells run so far but has seen no hidden
+        input, so what it says can be shown in full."""
+        if self.session is not None:
+            self.session.kill()
+            self.session = None
+        self.callbacks.clear()
+        self.tainted = False
 
     def _lost(self, session: Session, what: str, exc: Exception, label: str | None) -> SandboxLost:
         if isinstance(exc, ChannelTimeout):
@@ -319,10 +398,15 @@ class Judge:
         return reply
 
     def run_cell(self, cell: Cell, ns: dict, trusted: set[str], verdict: NotebookVerdict) -> None:
-        """Run a setup/answer cell in the sandbox and refresh the proxies in ``ns``."""
+        """Run a setup/answer cell in the sandbox and refresh the proxies in ``ns``. An error
+        from a process that saw hidden inputs is taken again from a fresh one."""
         try:
             self.ensure_session()
             reply = self._run_cell(cell)
+            if self.tainted and isinstance(reply.get("error"), dict):
+                self.forget()
+                self.ensure_session()
+                reply = self._run_cell(cell)
         except SandboxLost as exc:
             self.ran.append(cell)
             verdict.answer_errors.append(f"cell '{cell.label}': {exc}")
@@ -334,7 +418,7 @@ class Judge:
             if error.get("where"):
                 text += "\n" + str(error["where"])[:1000]
             if error.get("resource"):
-                self.events.append(Event("resource", f"cell '{cell.label}' hit the {error['resource']} limit ({text})"))
+                self.events.append(Event("resource", f"cell '{cell.label}' hit the {_resource(error)} limit ({text})"))
             if cell.kind == "answer" or cell.kind == "added":
                 verdict.answer_errors.append(f"cell '{cell.label}' raised {text}")
             else:
@@ -366,43 +450,70 @@ class Judge:
                     continue
 
 
+    def resolve(self, tag: dict) -> Any:
+        """A judge callable the sandbox sends back (a callback it was given): the object itself."""
+        ident = tag.get("id") if tag.get("$") == "cb" else None
+        if type(ident) is not int or ident not in self.callbacks:
+            raise WireError("a reference to a function the judge never sent, or one it was told was released")
+        return self.callbacks[ident]
+
+    def release(self, message: dict) -> None:
+        """Forget the judge callables the sandbox no longer references (their objects may die:
+        a test can count what is alive)."""
+        released = message.get("released")
+        if released is None:
+            return
+        if type(released) is not list or len(released) > MAX_HANDLES:
+            raise WireError("bad release list")
+        for ident in released:
+            if type(ident) is int:
+                self.callbacks.pop(ident, None)
+
+    def bindings(self) -> dict:
+        """Course functions a test cell replaced (an instrumented ``layer_forward``, say):
+        in one kernel the learner's code would call the test's version, so for this call it
+        does in the sandbox too; the replacement runs here, as a callback."""
+        changed = {}
+        for name, original in self.course_functions.items():
+            now = self.ns.get(name, original)
+            if now is not original and callable(now) and not isinstance(now, Proxy):
+                changed[name] = now
+        return changed
+
     def call(self, name: str, args: tuple, kwargs: dict) -> Any:
-        shim = self.tracemalloc
-        tracing = shim is not None and shim.pause()  # the wire's own copies must not count
         try:
+            encoded_args = encode(tuple(args), self.handle)
+            encoded_kwargs = encode(dict(kwargs), self.handle)
+            encoded_bind = encode(self.bindings(), self.handle)
+        except NotPlainData as exc:
+            raise TypeError(f"cannot pass {exc} to {name} in the sandbox") from None
+        session = self.ensure_session()
+        if self.timeout_left() <= 0:
+            self.events.append(Event("timeout", f"{name}(): the time for this submission ran out"))
+            raise SandboxLost("the time for this submission ran out")
+        try:
+            reply = session.request(
+                {"op": "call", "name": name, "args": encoded_args, "kwargs": encoded_kwargs, "bind": encoded_bind},
+                self.timeout_left())
+        except (ChannelTimeout, ChannelClosed, WireError, OSError) as exc:
+            raise self._lost(session, f"{name}()", exc, None) from None
+        if reply.get("op") == "return":
             try:
-                encoded_args = encode(tuple(args), self.handle)
-                encoded_kwargs = encode(dict(kwargs), self.handle)
-            except NotPlainData as exc:
-                raise TypeError(f"cannot pass {exc} to {name} in the sandbox") from None
-            session = self.ensure_session()
-            if self.timeout_left() <= 0:
-                self.events.append(Event("timeout", f"{name}(): the time for this submission ran out"))
-                raise SandboxLost("the time for this submission ran out")
-            try:
-                reply = session.request(
-                    {"op": "call", "name": name, "args": encoded_args, "kwargs": encoded_kwargs, "trace": tracing},
-                    self.timeout_left())
-            except (ChannelTimeout, ChannelClosed, WireError, OSError) as exc:
+                value = decode(reply.get("value"), self.resolve)
+                self._write_back(args, kwargs, reply.get("mutated"))
+                self.release(reply)
+            except WireError as exc:
+                session.kill()
                 raise self._lost(session, f"{name}()", exc, None) from None
-            if reply.get("op") == "return":
-                try:
-                    value = decode(reply.get("value"))
-                    self._write_back(args, kwargs, reply.get("mutated"))
-                except WireError as exc:
-                    session.kill()
-                    raise self._lost(session, f"{name}()", exc, None) from None
-                if tracing:
-                    shim.add_call(reply.get("trace"))
-                return value
-        finally:
-            if tracing:
-                shim.resume()
+            return value
         if reply.get("op") == "raise":
+            try:
+                self.release(reply)
+            except WireError as exc:
+                session.kill()
+                raise self._lost(session, f"{name}()", exc, None) from None
             if reply.get("resource"):
-                self.events.append(Event(
-                    "resource", f"{name}() hit the {reply['resource']} limit "
-                    f"({reply.get('type')}: {str(reply.get('message'))[:200]})"))
+                self.events.append(Event("resource", f"{name}() hit the {_resource(reply)} limit"))
             raise _exception_from(reply)
         session.kill()
         raise self._lost(session, f"{name}()", WireError("unexpected answer"), None)
@@ -471,9 +582,108 @@ def run_trusted(source: str, label: str, ns: dict) -> tuple[BaseException | None
     return None, value
 
 
+HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+def split_hidden(source: str) -> list[tuple[str, bool]]:
+    """A test cell's source as runs of (code, hidden), at its hidden-test markers. A cell
+    whose parts do not compile on their own (markers inside a block) is all hidden."""
+    parts: list[tuple[str, bool]] = []
+    lines: list[str] = []
+    hidden = False
+    for line in source.splitlines(keepends=True):
+        marker = line.strip()
+        if marker in (HIDDEN_BEGIN, HIDDEN_END):
+            if lines:
+                parts.append(("".join(lines), hidden))
+            lines, hidden = [], marker == HIDDEN_BEGIN
+            continue
+        lines.append(line)
+    if lines:
+        parts.append(("".join(lines), hidden))
+    if not any(h for _, h in parts):
+        return [(source, False)]
+    try:
+        for code, _ in parts:
+            ast.parse(code)
+    except SyntaxError:
+        return [(source, True)]
+    return [(code, h) for code, h in parts if code.strip()]
+
+
+def run_test_cell(source: str, label: str, ns: dict,
+                  after_hidden: Callable[[], None] = lambda: None) -> tuple[BaseException | None, Any, bool]:
+    """Run a test cell part by part: (error, last value, whether the error was hidden).
+    Hidden parts run with ``descentlab.expect.hidden_checks`` on, and ``after_hidden`` runs
+    after each of them (the judge forgets the sandbox that saw the hidden inputs)."""
+    from descentlab.expect import hidden_checks
+
+    parts = split_hidden(source)
+    value = None
+    for index, (code, hidden) in enumerate(parts):
+        with hidden_checks() if hidden else contextlib.nullcontext():
+            error, value = run_trusted(code, label, ns)
+        if hidden:
+            after_hidden()
+        if index < len(parts) - 1:
+            value = None
+        if error is not None:
+            return error, None, hidden
+    return None, value, False
+
+
+def visible_message_again(judge: Judge, cell: Cell, ns: dict) -> str:
+    """The failure message of a visible test that failed in a learner process which had seen
+    hidden inputs: its visible part runs again against a fresh process (the score stays that
+    of the first run, as in one kernel) and that run's message is shown."""
+    judge.forget()
+    try:
+        judge.ensure_session()  # replays the cells, so the learner's data in ``ns`` is fresh too
+    except SandboxLost:
+        return "this test failed (its message could not be taken again: your code's process did not start)"
+    parts = split_hidden(cell.source)
+    error = None
+    if parts and parts[0][1] is False:
+        error, _ = run_trusted(parts[0][0], cell.label, ns)
+    if error is None:
+        return ("this test failed, and passed when its visible checks ran again in a fresh process: "
+                "does your code keep state between calls?")
+    return error_text(error)
+
+
+def public_type(exc: BaseException) -> str:
+    """The name of the nearest builtin or numpy class of ``exc`` (a learner's class name
+    could carry text of its choosing)."""
+    for kind in type(exc).__mro__:
+        module = getattr(kind, "__module__", "")
+        if module == "builtins" or module.startswith("numpy"):
+            return kind.__name__
+    return "Exception"
+
+
 def error_text(exc: BaseException) -> str:
+    if isinstance(exc, SandboxLost):
+        return str(exc).strip()
     name = "NotImplementedError" if isinstance(exc, NotImplementedError) else type(exc).__name__
     return learner_message(name, str(exc))
+
+
+def hidden_error_text(exc: BaseException, label: str) -> str:
+    """What a learner reads about a failed hidden test: which function, and the course's
+    words only (never a value, nor text the learner's code produced during the test)."""
+    where = f"a hidden test of {function_under_test(label)} failed"
+    from descentlab.expect import HiddenCheckFailed
+
+    if isinstance(exc, NotImplementedError):
+        return f"{where}: {NOT_IMPLEMENTED}"
+    if isinstance(exc, HiddenCheckFailed):
+        return f"{where}: {str(exc).strip()[:1000]}"
+    if isinstance(exc, SandboxLost):
+        return f"{where}: {exc}"
+    if isinstance(exc, AssertionError):
+        return f"{where}; hidden tests do not show their inputs or values. Check the edge cases the exercise describes."
+    return (f"{where}: your code raised {public_type(exc)} (hidden tests do not show the message); "
+            "check the edge cases the exercise describes")
 
 
 def judge_notebook(name: str, source_nb: dict, submission_nb: dict, files: list[tuple[str, bytes]],
@@ -487,25 +697,39 @@ def judge_notebook(name: str, source_nb: dict, submission_nb: dict, files: list[
     judge.files = files
     ns: dict = {"__name__": "__main__", "__builtins__": builtins}
     ns["display"] = lambda *a, **k: None
+    judge.ns = ns
     trusted: set[str] = {"display"}
+    judge.trusted = trusted
     try:
         for cell in program:
             if cell.kind == "setup":
                 error, _ = run_trusted(cell.source, cell.label, ns)
                 if error is not None:
                     raise RuntimeError(f"the course's own cell '{cell.label}' failed in the judge: {error_text(error)}")
-                if type(ns.get("tracemalloc")).__name__ == "module":
-                    judge.tracemalloc = ns["tracemalloc"] = TracemallocShim()
+                judge.course_functions.update(
+                    {n: v for n, v in ns.items() if not n.startswith("__") and callable(v) and n not in trusted})
                 trusted |= {n for n in ns if not n.startswith("__")}
                 judge.run_cell(cell, ns, trusted, verdict)
             elif cell.kind in ("answer", "added"):
                 judge.run_cell(cell, ns, trusted, verdict)
             elif cell.kind == "test":
-                error, value = run_trusted(cell.source, cell.label, ns)
-                # Names a test cell defined are the course's: no learner export may replace them.
-                trusted |= {n for n, v in ns.items() if not isinstance(v, Proxy) and n not in judge.data_names}
+                before = dict(ns)
+                error, value, hidden = run_test_cell(cell.source, cell.label, ns, judge.taint)
+                # Names a test cell bound are the course's from now on (even one that was the
+                # learner's data before): no later learner export may replace or delete them.
+                rebound = {n for n, v in ns.items() if not isinstance(v, Proxy) and before.get(n, _UNSET) is not v}
+                judge.data_names -= rebound
+                trusted |= rebound | {n for n, v in ns.items() if not isinstance(v, Proxy) and n not in judge.data_names}
                 score = nbgrader_score(cell.points, error, value)
-                verdict.tests.append(CellVerdict(cell.label, cell.points, score, error_text(error) if error else ""))
+                if error is None:
+                    message = ""
+                elif hidden:
+                    message = hidden_error_text(error, cell.label)
+                elif judge.tainted and not isinstance(error, (NotImplementedError, SandboxLost)):
+                    message = visible_message_again(judge, cell, ns)
+                else:
+                    message = error_text(error)
+                verdict.tests.append(CellVerdict(cell.label, cell.points, score, message))
     finally:
         judge.close()
     verdict.events = judge.events

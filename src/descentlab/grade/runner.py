@@ -20,7 +20,7 @@ import traceback
 
 import numpy as np
 
-from descentlab.grade.wire import Channel, NotPlainData, WireError, decode, encode
+from descentlab.grade.wire import Channel, NotPlainData, WireError, decode, describe_type, encode
 
 MAIN_PID = os.getpid()
 
@@ -106,9 +106,13 @@ def exception_text(exc: BaseException) -> dict:
         message = str(exc)
     except Exception:  # noqa: BLE001 - a learner's exception may fail to print
         message = "<unprintable message>"
+    bases = []
+    for base in getattr(kind, "__mro__", ())[1:16]:
+        bases.append([str(getattr(base, "__module__", "") or "")[:100], str(getattr(base, "__name__", ""))[:100]])
     return {
-        "type": getattr(kind, "__name__", "Exception"),
-        "module": getattr(kind, "__module__", "") or "",
+        "type": str(getattr(kind, "__name__", "Exception"))[:100],
+        "module": str(getattr(kind, "__module__", "") or "")[:100],
+        "bases": bases,
         "message": message[:4000],
         "resource": resource_kind(exc),
     }
@@ -128,11 +132,14 @@ class Runner:
         self.out = CappedText(output_cap)
         self.next_id = 1 << 30  # ids of requests this side starts (callbacks)
         self._shell = None
+        self.released: list[int] = []  # judge callables this side no longer references
 
     # -- protocol --------------------------------------------------------------------
     def send(self, message: dict) -> None:
         if os.getpid() != MAIN_PID:  # a learner's fork must never talk to the judge
             os._exit(0)
+        if self.released:
+            message["released"], self.released = self.released, []
         self.channel.send(message)
 
     def refs(self, tag: dict):
@@ -256,25 +263,33 @@ class Runner:
         try:
             args = decode(message["args"], self.refs)
             kwargs = decode(message["kwargs"], self.refs)
+            bindings = decode(message.get("bind") or {}, self.refs)
             function = self.ns.get(message["name"])
             if function is None:
                 raise NameError(f"name {message['name']!r} is not defined")
         except BaseException as exc:  # noqa: BLE001
             return {"op": "raise", "id": ident, **exception_text(exc)}
+        saved = {name: self.ns.get(name, _UNSET) for name in bindings}
+        self.ns.update(bindings)  # the test's own versions of course functions, for this call
+        try:
+            return self._call(ident, message, function, args, kwargs)
+        finally:
+            for name, before in saved.items():
+                if before is _UNSET:
+                    self.ns.pop(name, None)
+                else:
+                    self.ns[name] = before
+            del bindings, saved
+
+    def _call(self, ident: int, message: dict, function, args, kwargs) -> dict:
         watched = {i: message["args"]["v"][i] for i, a in enumerate(args) if isinstance(a, (np.ndarray, list, dict))}
         watched_kw = {
             k: v for k, v in message["kwargs"]["v"]
             if isinstance(k, str) and isinstance(kwargs.get(k), (np.ndarray, list, dict))
         }
-        trace = bool(message.get("trace"))
         try:
-            if trace:
-                _tracemalloc.start()
             value = function(*args, **kwargs)
-            measured = _measure(trace)
-            reply = {"op": "return", "id": ident, "value": encode(value)}
-            if trace:
-                reply["trace"] = measured
+            reply = {"op": "return", "id": ident, "value": encode(value, judge_ref)}
         except NotPlainData as exc:
             reply = {"op": "raise", "id": ident, "type": "TypeError", "module": "builtins",
                      "message": f"{message['name']} returned {exc}; graded functions must return "
@@ -283,7 +298,6 @@ class Runner:
         except BaseException as exc:  # noqa: BLE001
             if os.getpid() != MAIN_PID:
                 os._exit(0)
-            _measure(trace)
             reply = {"op": "raise", "id": ident, **exception_text(exc)}
         if os.getpid() != MAIN_PID:
             os._exit(0)
@@ -308,23 +322,15 @@ class Runner:
         return reply
 
 
-import tracemalloc as _tracemalloc
-
-_get_traced_memory, _is_tracing, _stop_tracing = (
-    _tracemalloc.get_traced_memory, _tracemalloc.is_tracing, _tracemalloc.stop)
+_UNSET = object()
 
 
-def _measure(trace: bool) -> list[int] | None:
-    """(current, peak) bytes the learner's call allocated, when the test is measuring memory.
-    Taken with references saved before any learner code ran; a call that stopped the
-    tracing itself reports an unbounded peak."""
-    if not trace:
-        return None
-    if not _is_tracing():
-        return [0, 1 << 62]
-    current, peak = _get_traced_memory()
-    _stop_tracing()
-    return [int(current), int(peak)]
+def judge_ref(value):
+    """How a judge callable the learner's code got (a callback) goes back to the judge: as
+    its reference, which the judge resolves to its own object."""
+    if isinstance(value, Callback) and value.alive:
+        return {"$": "cb", "id": value.ident}
+    raise NotPlainData(f"{describe_type(value)} is not plain data")
 
 
 class LearnerFunction:
@@ -342,7 +348,16 @@ class Callback:
     on plain data, and its result comes back as plain data."""
 
     def __init__(self, runner: Runner, ident: int):
-        self.runner, self.ident = runner, ident
+        self.runner, self.ident, self.alive = runner, ident, True
+
+    def __del__(self):
+        # The judge holds the object this stands for until told it is no longer referenced
+        # here: a test can count what the learner's code keeps alive (exercise 05's
+        # stored activations) from what it is told, and a false report only breaks the
+        # learner's own later use of it.
+        if self.alive:
+            self.alive = False
+            self.runner.released.append(self.ident)
 
     def __call__(self, *args, **kwargs):
         runner = self.runner
@@ -350,11 +365,11 @@ class Callback:
         ident = runner.next_id
         runner.send({
             "op": "callback", "id": ident, "cb": self.ident,
-            "args": encode(tuple(args)), "kwargs": encode(dict(kwargs)),
+            "args": encode(tuple(args), judge_ref), "kwargs": encode(dict(kwargs), judge_ref),
         })
         reply = runner.wait_for(ident)
         if reply["op"] == "return":
-            return decode(reply["value"])
+            return decode(reply["value"], runner.refs)
         kind = getattr(builtins, str(reply.get("type")), None)
         if not (isinstance(kind, type) and issubclass(kind, Exception)):
             kind = RuntimeError
@@ -377,7 +392,7 @@ def main() -> None:
         os.dup2(devnull, fd)
     apply_limits(limits)
     # What the judge sends is trusted (the learner's own files can be large): no size cap.
-    runner = Runner(Channel(read_fd, write_fd, max_frame=1 << 40), int(limits.get("output_chars", 20000)))
+    runner = Runner(Channel(read_fd, write_fd, max_frame=1 << 40, bounded=False), int(limits.get("output_chars", 20000)))
     sys.stdout = sys.stderr = runner.out
     builtins.display = display
     if limits.get("workdir"):
