@@ -15,8 +15,9 @@ The package follows the path of one submission:
 - ``judge``: the course's test cells, outside the sandbox, calling the learner's functions
   through proxies;
 - ``wire``: the strict plain-data format between the two;
-- ``memory``: ``tracemalloc`` measurements of learner calls, for tests that measure memory;
 - ``verdict``: the typed result of one submission, and its JSON form (what is stored);
+- ``intake``, ``safetext``, ``verdict_limits``: what is read from submitted/, hostile
+  strings made safe for the terminal, a page or a file name, and what is stored per submission;
 - ``gradebook`` and ``feedback``: nbgrader's gradebook and CSV, the learner's HTML page.
 
 This module stays light: the sandboxed runner imports ``descentlab.grade.runner`` through it.

@@ -30,17 +30,19 @@ from tqdm import tqdm
 
 from ..atomicfile import write_json, write_text
 from ..course import Course, CourseError
-from ..notebook import read_sources
+from ..notebook import autograded_tests, read_sources
+from . import verdict_limits
 from .feedback import write_feedback
 from .gradebook import course_settings, export_csv, is_registered, open_gradebook, record, register_assignment
+from .intake import collect, folder_problem, read_timestamp
 from .pool import default_workers, run_dask, run_local
+from .safetext import clean_tree, for_terminal, student_id_problem
 from .sandbox import Limits, probe
 from .task import SubmissionTask
-from .verdict import GRADED, GRADER_ERROR, SubmissionVerdict
+from .verdict import GRADED, GRADER_ERROR, CellVerdict, NotebookVerdict, SubmissionVerdict
 
-GRADER_VERSION = "descentlab-grade-2"
-MAX_SUBMISSION_BYTES = 50 * 1024 * 1024
-SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", ".git"}
+GRADER_VERSION = "descentlab-grade-3"
+NOT_GRADED = "not graded"  # the folder's name cannot be a student id: nothing is recorded
 
 
 @dataclass
@@ -86,16 +88,18 @@ class GradeSummary:
         return {o.student: o for o in self.outcomes}
 
     def format(self) -> str:
+        """The instructor's summary; every string that came from a submission is escaped."""
+        t = for_terminal
         lines = [f"{self.assignment_id}: {len(self.outcomes)} submission(s) in {self.seconds:.1f} s "
                  f"(sandbox: {self.sandbox})"]
-        lines += [f"WARNING: {w}" for w in self.warnings]
-        width = max([len("student")] + [len(o.student) for o in self.outcomes])
+        lines += [f"WARNING: {t(w)}" for w in self.warnings]
+        width = min(40, max([len("student")] + [len(t(o.student)) for o in self.outcomes]))
         for o in sorted(self.outcomes, key=lambda o: o.student):
             score = f"{o.score:g}/{o.max_score:g}"
             reused = "  (unchanged, kept)" if o.reused else ""
-            lines.append(f"  {o.student:<{width}}  {score:>9}  {o.status}{reused}")
+            lines.append(f"  {t(o.student)[:200]:<{width}}  {score:>9}  {t(o.status)}{reused}")
             for message in o.messages[:5]:
-                lines.append("      " + message.replace("\n", "\n      ")[:600])
+                lines.append("      " + t(message[:600]).replace("\n", "\n      "))
         counts: dict[str, int] = {}
         for o in self.outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
@@ -103,23 +107,6 @@ class GradeSummary:
         lines.append(f"grades CSV: {self.csv_path}")
         lines.append(f"feedback:   {self.feedback_dir}/<student>/{self.assignment_id}/")
         return "\n".join(lines)
-
-
-def _collect_files(folder: Path) -> list[tuple[str, bytes]]:
-    files: list[tuple[str, bytes]] = []
-    total = 0
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
-        if any(part in SKIP_DIRS for part in rel.parts) or path.is_symlink() or not path.is_file():
-            continue
-        if rel.name == "timestamp.txt" and len(rel.parts) == 1:
-            continue
-        data = path.read_bytes()
-        total += len(data)
-        if total > MAX_SUBMISSION_BYTES:
-            break  # the rest is not needed to grade; the notebook comes first alphabetically rarely matters
-        files.append((rel.as_posix(), data))
-    return files
 
 
 def _sources_digest(sources: dict[str, dict]) -> str:
@@ -131,8 +118,21 @@ def _key(sources_digest: str, files: list[tuple[str, bytes]], limits: Limits, ti
     digest = hashlib.sha256(GRADER_VERSION.encode())
     digest.update(json.dumps([sources_digest, asdict(limits), list(timeouts)], sort_keys=True).encode())
     for path, data in files:
-        digest.update(path.encode() + b"\0" + hashlib.sha256(data).digest())
+        digest.update(path.encode("utf-8", "surrogateescape") + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()
+
+
+def complete(verdict: SubmissionVerdict, sources: dict[str, dict]) -> None:
+    """Give ``verdict`` a notebook for every source notebook and a test for every graded
+    cell (0 where it has none), so recording it replaces the previous verdict whatever its
+    status: a submission that now times out, is refused or whose worker died must not keep
+    an old full score or an old feedback page."""
+    for name, source_nb in sources.items():
+        notebook = verdict.notebooks.setdefault(name, NotebookVerdict(
+            name, invalid=f"this notebook was not graded (status: {verdict.status}); it scores 0"))
+        have = {t.grade_id for t in notebook.tests}
+        notebook.tests += [CellVerdict(t.grade_id, t.points, 0.0) for t in autograded_tests(source_nb)
+                           if t.grade_id not in have]
 
 
 def _read_verdict(path: Path) -> SubmissionVerdict | None:
@@ -176,6 +176,7 @@ class GradingRound:
         self.mode = "?"
         self.gradebook = None  # opened by open_gradebook, while the first workers grade
         self.problems = 0
+        self.refused: list[Outcome] = []  # folders whose names cannot be student ids
 
     def grade(self) -> GradeSummary:
         folders = self.collect()
@@ -220,22 +221,31 @@ class GradingRound:
 
     # -- 2. reuse -----------------------------------------------------------------------
     def reuse(self, folders: list[Path]) -> tuple[list[SubmissionTask], list[SubmissionVerdict]]:
-        """The submissions to grade, and the stored verdicts kept for unchanged ones."""
+        """The submissions to grade, and the stored verdicts kept for unchanged ones. A folder
+        whose name cannot be a student id is only reported; a folder that is a link is graded
+        as an empty submission (its previous grade must not stay)."""
         tasks, kept = [], []
         for folder in folders:
             student = folder.parent.name
-            files = _collect_files(folder)
-            key = _key(self.sources_digest, files, self.limits, (self.timeout, self.call_timeout, self.mode))
+            problem = student_id_problem(student)
+            if problem is not None:  # not a name for the gradebook, a file name or a terminal
+                self.refused.append(Outcome(student, NOT_GRADED, 0.0, 0.0, [
+                    f"the folder submitted/{student} was not graded: {problem}; rename it to the learner's id"]))
+                continue
+            refused = folder_problem(folder)
+            intake = collect(folder) if refused is None else None
+            files = intake.files if intake is not None else []
+            key = _key(self.sources_digest, files, self.limits, (self.timeout, self.call_timeout, self.mode, refused))
             stored = _read_verdict(self.state / f"{student}.json")
             if not self.options.force and stored and stored.key == key:
                 kept.append(stored)
                 continue
-            timestamp_file = folder / "timestamp.txt"
             tasks.append(SubmissionTask(
                 assignment=self.assignment_id, student=student, key=key, sources=self.sources, files=files,
                 mode=self.mode, limits=self.limits, timeout=self.timeout, call_timeout=self.call_timeout,
                 protected=tuple(str(p) for p in self.protected),
-                timestamp=timestamp_file.read_text(errors="replace").strip() if timestamp_file.is_file() else None,
+                timestamp=read_timestamp(folder) if refused is None else None,
+                skipped=tuple(intake.skipped) if intake is not None else (), refused=refused,
             ))
         return tasks, kept
 
@@ -279,9 +289,21 @@ class GradingRound:
     # -- 4. record ----------------------------------------------------------------------
     def record(self, verdict: SubmissionVerdict, was_reused: bool = False) -> None:
         """Store the verdict (before anything else), then the gradebook and feedback page;
-        a kept verdict already recorded into this gradebook is not written again."""
+        a kept verdict already recorded into this gradebook is not written again. A failure
+        here is that submission's status, never the round's."""
+        try:
+            self._record(verdict, was_reused)
+        except Exception as exc:  # noqa: BLE001 - one submission's failure is its own status
+            if self.gradebook is not None:
+                self.gradebook.db.rollback()
+            self.summary.outcomes.append(Outcome(verdict.student, GRADER_ERROR, 0.0, 0.0, [
+                f"its verdict could not be recorded: {type(exc).__name__}: {exc}"]))
+
+    def _record(self, verdict: SubmissionVerdict, was_reused: bool) -> None:
         student = verdict.student
         if not was_reused:
+            complete(verdict, self.sources)
+            verdict = SubmissionVerdict.from_json(clean_tree(verdict_limits.bound(verdict).to_json()))
             write_json(self.state / f"{student}.json", verdict.to_json())
         marker = self.state / f"{student}.recorded"
         stamp = hashlib.sha256((verdict.key + "\0" + self.db_url).encode()).hexdigest()
@@ -300,4 +322,5 @@ class GradingRound:
 
     # -- 5. export ----------------------------------------------------------------------
     def export(self) -> None:
+        self.summary.outcomes.extend(self.refused)
         export_csv(self.gradebook, self.summary.csv_path)

@@ -34,6 +34,8 @@ class SubmissionTask:
     call_timeout: float  # seconds for one cell or call
     protected: tuple[str, ...] = ()
     timestamp: str | None = None  # its timestamp.txt
+    skipped: tuple[str, ...] = ()  # files of the folder that were not read, and why (see intake)
+    refused: str | None = None  # why the folder itself was not read: graded as empty, scores 0
 
     def failure(self, status: str, message: str) -> SubmissionVerdict:
         return SubmissionVerdict.failure(self.assignment, self.student, self.key, self.mode, status, message)
@@ -43,7 +45,16 @@ def grade_submission(task: SubmissionTask) -> SubmissionVerdict:
     started = time.monotonic()
     verdict = SubmissionVerdict(task.assignment, task.student, task.key, task.mode, timestamp=task.timestamp)
     try:
-        _grade(task, verdict, started)
+        if task.refused:
+            verdict.worsen(INVALID, f"not graded: {task.refused}")
+            for name, source_nb in task.sources.items():
+                verdict.notebooks[name] = _unjudged(name, source_nb, f"not graded: {task.refused}")
+        else:
+            _grade(task, verdict, started)
+            for why in task.skipped:
+                verdict.messages.append(f"skipped: {why}")
+                for notebook in verdict.notebooks.values():
+                    notebook.notes.append(f"skipped: {why}")
     except Exception:  # noqa: BLE001 - a bug of the grader, never the learner's fault
         verdict.worsen(GRADER_ERROR, "internal error in the grader:\n" + traceback.format_exc()[-3000:])
     verdict.seconds = round(time.monotonic() - started, 3)
