@@ -15,6 +15,7 @@ learner's code returned or raised (a function could echo its hidden inputs).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from typing import Any, Iterator
 
 import numpy as np
@@ -31,7 +32,8 @@ __all__ = [
     "hidden_checks",
 ]
 
-_hidden = False
+# Per thread (judges may run side by side in one Dask worker), so a context variable.
+_hidden = contextvars.ContextVar("descentlab_hidden_checks", default=False)
 
 
 class HiddenCheckFailed(AssertionError):
@@ -41,17 +43,16 @@ class HiddenCheckFailed(AssertionError):
 @contextlib.contextmanager
 def hidden_checks() -> Iterator[None]:
     """Checks inside this block report failures without values (see the module docstring)."""
-    global _hidden
-    before, _hidden = _hidden, True
+    token = _hidden.set(True)
     try:
         yield
     finally:
-        _hidden = before
+        _hidden.reset(token)
 
 
 def _fail(full: str, course_words: str) -> AssertionError:
     """The error to raise: ``full`` normally, ``course_words`` (no values) in hidden checks."""
-    return HiddenCheckFailed(course_words) if _hidden else AssertionError(full)
+    return HiddenCheckFailed(course_words) if _hidden.get() else AssertionError(full)
 
 
 def _where(inputs: str) -> str:
