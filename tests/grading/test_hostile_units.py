@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from descentlab.expect import HiddenCheckFailed, expect_close, expect_raises, expect_true, hidden_checks
-from descentlab.grade.judge import LearnerError, SandboxLost, _exception_from, hidden_error_text, split_hidden
+from descentlab.grade.judge import SandboxLost, hidden_error_text, split_hidden
+from descentlab.grade.learner_exceptions import LearnerError
+from descentlab.grade.learner_exceptions import exception_from as _exception_from
 from descentlab.grade.runner import exception_text
 from descentlab.grade.safetext import clean_tree, for_terminal, student_id_problem
 

@@ -15,6 +15,7 @@ The package follows the path of one submission:
 - ``judge``: the course's test cells, outside the sandbox, calling the learner's functions
   through proxies;
 - ``wire``: the strict plain-data format between the two;
+- ``learner_exceptions``: a learner's exception rebuilt in the judge, keeping its builtin base;
 - ``verdict``: the typed result of one submission, and its JSON form (what is stored);
 - ``intake``, ``safetext``, ``verdict_limits``: what is read from submitted/, hostile
   strings made safe for the terminal, a page or a file name, and what is stored per submission;

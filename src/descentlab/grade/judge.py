@@ -31,6 +31,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..notebook import NOT_IMPLEMENTED, function_under_test, learner_message
+from .learner_exceptions import exception_from, public_type
 from .program import Cell, build_program
 from .sandbox import Limits, sandbox_uid, start_runner
 from .verdict import CellVerdict, Event, NotebookVerdict
@@ -45,11 +46,6 @@ MAX_HANDLES = 100_000  # judge-side callables the sandbox may hold references to
 
 class SandboxLost(Exception):
     """The learner's process died, timed out or broke the protocol during this call."""
-
-
-class LearnerError(Exception):
-    """An exception raised by learner code whose type derives from no builtin one but
-    Exception."""
 
 
 @dataclass(frozen=True)
@@ -68,66 +64,6 @@ def _resource(reply: dict) -> str:
     """The limit the sandbox says was hit, as one of our own words."""
     kind = reply.get("resource")
     return kind if kind in ("memory", "processes", "disk") else "a resource"
-
-
-def _trusted_exception(module: str, name: str) -> type[Exception] | None:
-    """The builtin or numpy exception class called ``name`` in ``module``, looked up in a
-    fixed table (never imported or evaluated from what the sandbox says)."""
-    if module == "builtins":
-        kind = getattr(builtins, name, None)
-    elif module.startswith("numpy"):
-        kind = _numpy_exceptions().get(name)
-    else:
-        return None
-    if isinstance(kind, type) and issubclass(kind, Exception) and not issubclass(kind, Warning):
-        return kind
-    return None
-
-
-def _numpy_exceptions() -> dict[str, type]:
-    import numpy.exceptions
-    import numpy.linalg
-
-    table = {name: getattr(numpy.exceptions, name) for name in getattr(numpy.exceptions, "__all__", [])}
-    table["LinAlgError"] = numpy.linalg.LinAlgError
-    return {k: v for k, v in table.items() if isinstance(v, type)}
-
-
-def _safe_name(text: str) -> str:
-    name = "".join(ch for ch in text[:80] if ch.isalnum() or ch == "_")
-    return name if name.isidentifier() else "LearnerException"
-
-
-def _exception_from(reply: dict) -> Exception:
-    """Rebuild the learner's exception as the same builtin or numpy type (NotImplementedError
-    stays NotImplementedError), or, for a class of the learner's own, as a new class of that
-    name deriving from the nearest builtin or numpy class in its MRO, so that a learner's
-    ``class BatchSizeError(ValueError)`` still satisfies ``except ValueError``."""
-    name = str(reply.get("type", "Exception"))
-    message = str(reply.get("message", ""))
-    module = str(reply.get("module", ""))
-    kind = _trusted_exception(module, name)
-    if kind is not None and not issubclass(kind, SandboxLost):
-        try:
-            return kind(message)
-        except Exception:  # noqa: BLE001 - exceptions with special signatures
-            pass
-    base: type[Exception] = LearnerError
-    bases = reply.get("bases")
-    if isinstance(bases, list):
-        for entry in bases[:64]:
-            if isinstance(entry, list) and len(entry) == 2 and all(isinstance(v, str) for v in entry):
-                found = _trusted_exception(entry[0][:100], entry[1][:100])
-                if found is not None and found is not Exception:
-                    try:
-                        found(message)
-                    except Exception:  # noqa: BLE001 - a base that needs special arguments
-                        continue
-                    base = found
-                    break
-    label = name if module in ("", "builtins", "__main__") else f"{module}.{name}"
-    rebuilt = type(_safe_name(name), (base,), {"__module__": "learner", "learner_type": label})
-    return rebuilt(message)
 
 
 class Session:
@@ -514,7 +450,7 @@ class Judge:
                 raise self._lost(session, f"{name}()", exc, None) from None
             if reply.get("resource"):
                 self.events.append(Event("resource", f"{name}() hit the {_resource(reply)} limit"))
-            raise _exception_from(reply)
+            raise exception_from(reply)
         session.kill()
         raise self._lost(session, f"{name}()", WireError("unexpected answer"), None)
 
@@ -649,16 +585,6 @@ def visible_message_again(judge: Judge, cell: Cell, ns: dict) -> str:
         return ("this test failed, and passed when its visible checks ran again in a fresh process: "
                 "does your code keep state between calls?")
     return error_text(error)
-
-
-def public_type(exc: BaseException) -> str:
-    """The name of the nearest builtin or numpy class of ``exc`` (a learner's class name
-    could carry text of its choosing)."""
-    for kind in type(exc).__mro__:
-        module = getattr(kind, "__module__", "")
-        if module == "builtins" or module.startswith("numpy"):
-            return kind.__name__
-    return "Exception"
 
 
 def error_text(exc: BaseException) -> str:
