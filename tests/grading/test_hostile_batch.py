@@ -16,7 +16,7 @@ import shutil
 
 import pytest
 
-from gradehelp import EX01, NB01, STUB, grade, learner_notebook, reference_sources, scores_of, stored_result, submit, \
+from gradehelp import EX01, NB01, grade, learner_notebook, reference_sources, scores_of, stored_result, submit, \
     submit_raw
 
 FULL = 14.0

@@ -15,7 +15,7 @@ import shutil
 
 import pytest
 
-from gradehelp import EX01, NB01, STUB, grade, scores_of, stored_result, submit, submit_raw
+from gradehelp import EX01, NB01, STUB, grade, scores_of, stored_result, submit
 
 FULL = 14.0
 STUDENTS = ["timed_out", "invalid", "linked_away", "worker_died", "zero", "steady"]
