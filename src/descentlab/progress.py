@@ -169,7 +169,7 @@ def _from_cache(lesson_id: str, rel: str, state: str, record: dict) -> ExerciseS
 
 
 def quiz_statuses(saved: dict) -> list[QuizStatus]:
-    from .quiz import QuizError, load_quiz  # ipywidgets import: only when summarising
+    from .quiz_bank import QuizError, load_quiz
 
     statuses = []
     for lesson_id in LESSON_IDS:

@@ -9,16 +9,16 @@ flashcards and quizzes live in ``DIR/.descentlab/`` too.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
-import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomicfile import write_json
+from .atomicfile import write_bytes, write_json
 from .course import Course, CourseError, find_course
-from .digest import file_digest
+from .learner_seed import ensure_seed
 from .nbgrader_settings import LEARNER_CONFIG
 
 STATE_DIR = ".descentlab"
@@ -41,6 +41,21 @@ class SyncReport:
         for rel in self.kept:
             lines.append(f"kept your work in {rel} (the course has a newer version; yours is untouched)")
         return "\n".join(lines) or "workspace is up to date"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def workspace_bytes(rel: str, source: Path, seed: str) -> bytes:
+    """What the workspace gets for one course file: a copy, except quiz banks, whose
+    answer keys are sealed (:mod:`descentlab.quiz_seal`)."""
+    data = source.read_bytes()
+    if rel.startswith("lessons/quizzes/") and rel.endswith((".yml", ".yaml")):
+        from .quiz_seal import seal_bank_text
+
+        return seal_bank_text(data.decode("utf-8"), seed).encode("utf-8")
+    return data
 
 
 def course_materials(course: Course) -> dict[str, Path]:
@@ -68,17 +83,18 @@ def sync_workspace(course: Course, target: Path) -> SyncReport:
     except (OSError, json.JSONDecodeError):
         manifest = {}  # unknown history: treat every existing file as the learner's
     report = SyncReport()
+    seed = ensure_seed(state)
     for rel, source in course_materials(course).items():
         dest = target / rel
-        new_digest = file_digest(source)
+        content = workspace_bytes(rel, source, seed)
+        new_digest = hashlib.sha256(content).hexdigest()
         if not dest.exists():
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, dest)
+            write_bytes(dest, content)
             report.copied.append(rel)
-        elif file_digest(dest) == new_digest:
+        elif _digest(dest) == new_digest:
             pass
-        elif manifest.get(rel) == file_digest(dest):
-            shutil.copyfile(source, dest)  # untouched since we copied it: safe to update
+        elif manifest.get(rel) == _digest(dest):
+            write_bytes(dest, content)  # untouched since we copied it: safe to update
             report.refreshed.append(rel)
         else:
             report.kept.append(rel)
