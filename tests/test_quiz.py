@@ -316,10 +316,12 @@ def test_quiz_and_flashcards_share_one_progress_file(make, progress):
     from descentlab import Flashcards
 
     make().answer("by-hand", 1.5)
-    Flashcards(progress_path=progress, topic="01").knew_button.click()
+    cards = Flashcards(progress_path=progress, topic="01")
+    cards.flip_button.click()
+    cards.knew_button.click()
     saved = json.loads(progress.read_text())
     assert saved["quizzes"]["01_objective_functions"]["by-hand"]["correct"] is True
-    assert saved["cards"]["objective function"]["box"] == 1
+    assert saved["cards"]["objective function"]["reviews"] == 1
 
 
 def test_every_lesson_quiz_and_deck_execute_headless(tmp_path):

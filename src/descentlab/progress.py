@@ -19,6 +19,7 @@ widgets (see :mod:`descentlab.progress_store`).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -26,8 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from .course import LESSON_IDS, LESSONS, Course, CourseError, find_course
-from .digest import file_digest
-from .leitner import CardState
+from .card_schedule import CardState
 from .progress_store import PROGRESS_FILE, ProgressStore, find_workspace
 from .start import MANIFEST, STATE_DIR
 
@@ -76,6 +76,10 @@ class ProgressSummary:
         return asdict(self)
 
 
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def exercise_notebook(workspace: Path, lesson_id: str) -> Path:
     return workspace / "exercises" / lesson_id / f"{lesson_id}_exercise.ipynb"
 
@@ -90,7 +94,7 @@ def _untouched_digests(workspace: Path, course: Course, rel: str) -> set[str]:
         pass
     original = course.root / rel
     if original.is_file():
-        digests.add(file_digest(original))
+        digests.add(_digest(original))
     return digests
 
 
@@ -118,7 +122,7 @@ def exercise_statuses(
             if (course.root / rel).is_file():  # the course has it; the workspace lost it
                 statuses.append(ExerciseStatus(lesson_id, rel, "missing (`descentlab start` copies it again)"))
             continue
-        digest = file_digest(path)
+        digest = _digest(path)
         if digest in _untouched_digests(workspace, course, rel):
             statuses.append(ExerciseStatus(lesson_id, rel, "not started"))
             continue
