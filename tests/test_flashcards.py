@@ -305,21 +305,14 @@ def classes_walk(widget) -> list:
     return found
 
 
-def test_knew_it_schedules_the_card_later_and_moves_on(make, clock):
+def test_knew_it_schedules_the_card_days_later_and_moves_on(make, clock):
     cards = make()
     knew(cards)
     state = cards.state("gradient")
-    assert state.reviews == 1 and state.due == clock.now + timedelta(minutes=10)  # FSRS learning step
+    assert state.reviews == 1 and state.due == clock.now + timedelta(days=2)  # FSRS's first Good interval
     assert cards.current.term == "learning rate"
-    assert cards.counter.value == "2 / 5 · 5 due today · next in 10 min"
-    assert "Knew it" in cards.status.value and "back in 10 min" in cards.status.value
-    clock.advance(minutes=10)
-    cards = make()
-    cards.go([c.term for c in cards.cards].index("gradient"))
-    knew(cards)
-    assert cards.state("gradient").due - clock.now >= timedelta(days=1)
-    assert "review · back in" in cards.status.value and "day" in cards.status.value
-    assert cards.counter.value.startswith("2 / 5 · 4 due today")
+    assert cards.counter.value == "2 / 5 · 4 due today · next in 2 days"
+    assert "Knew it" in cards.status.value and "review · back in 2 days" in cards.status.value
 
 
 def test_missed_it_brings_the_card_back_within_minutes(make, clock):
@@ -351,31 +344,28 @@ def test_schedule_over_simulated_days_grows_and_reaches_mastery(make, clock):
 def test_a_lapse_counts_and_brings_a_review_card_back_soon(make, clock):
     cards = make()
     knew(cards)
-    clock.advance(minutes=10)
-    cards = make()
-    cards.go([c.term for c in cards.cards].index("gradient"))
-    knew(cards)
     due = cards.state("gradient").due
     clock.now = due
     cards = make()
     cards.go([c.term for c in cards.cards].index("gradient"))
     missed(cards)
     state = cards.state("gradient")
-    assert (state.lapses, state.reviews) == (1, 3) and state.due <= clock.now + timedelta(minutes=10)
+    assert (state.lapses, state.reviews) == (1, 2) and state.due <= clock.now + timedelta(minutes=10)
     assert not state.mastered
 
 
 def test_due_cards_come_first_then_new_then_later(make, clock):
     cards = make()
-    knew(cards)    # gradient: due in 10 minutes
-    knew(cards)    # learning rate: due in 10 minutes
-    knew(cards)    # momentum: due in 10 minutes
+    knew(cards)    # gradient: due in 2 days
+    knew(cards)    # learning rate: due in 2 days
+    missed(cards)  # momentum: due in 10 minutes
     cards = make()
-    assert [c.term for c in cards.cards] == ["overfitting", "dropout", "gradient", "learning rate", "momentum"]
-    assert cards.counter.value == "1 / 5 · 5 due today · next in 10 min"
-    clock.advance(minutes=11)
+    assert [c.term for c in cards.cards] == ["overfitting", "dropout", "momentum", "gradient", "learning rate"]
+    assert cards.counter.value == "1 / 5 · 3 due today · next in 10 min"
+    clock.advance(days=2, minutes=1)
     cards = make()
-    assert [c.term for c in cards.cards][:3] == ["gradient", "learning rate", "momentum"]
+    assert [c.term for c in cards.cards][:3] == ["momentum", "gradient", "learning rate"]
+    assert cards.counter.value == "1 / 5 · 5 due today"
 
 
 def test_answering_the_last_card_says_so(make):

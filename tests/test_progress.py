@@ -186,7 +186,7 @@ def test_fsrs_knew_it_every_time_spaces_reviews_further_and_a_miss_relearns():
         assert state.due > now and not state.is_due(state.due - timedelta(seconds=1))
         gaps.append(state.due - now)
         now = state.due
-    assert gaps[0] == timedelta(minutes=10)  # the learning step, then days
+    assert gaps[0] == timedelta(days=2)  # a new card known: straight to days
     assert all(b > a for a, b in zip(gaps, gaps[1:])) and gaps[-1] > timedelta(days=30)
     assert state.mastered and state.reviews == 5 and state.state == State.Review
     state = review(state, False, now)
@@ -232,29 +232,31 @@ def test_leitner_box_zero_is_relearning_due_as_it_was():
 
 def test_naive_clock_times_are_taken_as_utc():
     state = review(CardState(), True, datetime(2025, 3, 1, 9, 0))
-    assert state.due == T0 + timedelta(minutes=10)
+    assert state.due == T0 + timedelta(days=2)
 
 
 def test_describe_uses_plain_words():
     assert describe(CardState(), T0) == "new"
-    state = review(CardState(), True, T0)
+    state = review(CardState(), False, T0)
     assert describe(state, T0) == "learning · back in 10 min"
     state = review(state, True, state.due)
+    assert describe(state, state.last) == "review · back in 1 day"
+    state = review(CardState(), True, T0)
     assert describe(state, state.last) == "review · back in 2 days"
     assert describe(state, state.last + timedelta(hours=44)) == "review · back in 4 h"
     assert describe(state, state.last + timedelta(days=3)) == "review · due now"
 
 
 def test_due_today_and_next_due():
-    soon = review(CardState(), True, T0)                               # learning: due in 10 min
-    later = review(soon, True, soon.due)                               # review: due in days
+    soon = review(CardState(), False, T0)                              # learning: due in 10 min
+    later = review(CardState(), True, T0)                              # review: due in 2 days
     assert due_today([CardState(), soon, later], T0) == 2
     assert next_due([CardState(), soon, later], T0) == soon.due
     assert next_due([CardState()], T0) is None
 
 
 def test_study_order_reviews_first_then_new_then_later():
-    later = review(CardState(), True, T0)                              # due in 10 minutes
+    later = review(CardState(), True, T0)                              # due in 2 days
     overdue = review(CardState(), True, T0 - timedelta(days=5))         # due 5 days ago
     missed = review(CardState(), False, T0 - timedelta(hours=1))        # due 59 minutes ago
     states = [later, CardState(), missed, overdue, CardState()]

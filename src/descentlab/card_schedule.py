@@ -3,8 +3,9 @@
 "Knew it" is FSRS's *Good* and "missed it" its *Again*; the learner never sees the four
 grades. FSRS keeps, per card, a *stability* (how many days until the chance of recall
 falls to 90 %) and a *difficulty*, and schedules the next review when recall is predicted
-to drop to the desired retention. New and missed cards go through short learning steps
-(1 and 10 minutes, FSRS's defaults) before their first interval in days. Fuzzing (a few
+to drop to the desired retention. There is one learning step of 10 minutes (FSRS's
+default has two, 1 and 10 minutes, made for four grades): a new card you knew goes straight
+to an interval in days, a card you missed comes back 10 minutes later in the same sitting. Fuzzing (a few
 random percent on long intervals) is off so a schedule can be predicted and tested.
 
 A card's record in ``progress.json`` (``cards`` section)::
@@ -32,7 +33,8 @@ from fsrs import Card, Rating, Scheduler, State
 MASTERED_DAYS = 8.0
 LEITNER_INTERVAL_DAYS = {1: 1, 2: 2, 3: 4, 4: 8, 5: 16}
 LEITNER_DIFFICULTY = 5.0  # FSRS difficulty runs 1..10; migrated cards start in the middle
-SCHEDULER = Scheduler(enable_fuzzing=False)
+LEARNING_STEP = timedelta(minutes=10)
+SCHEDULER = Scheduler(enable_fuzzing=False, learning_steps=(LEARNING_STEP,), relearning_steps=(LEARNING_STEP,))
 
 
 def as_utc(moment: datetime) -> datetime:

@@ -19,6 +19,7 @@ from pathlib import Path
 from .atomicfile import write_bytes, write_json
 from .course import Course, CourseError, find_course
 from .learner_seed import ensure_seed
+from .save_hook import HOOK as SAVE_HOOK
 from .nbgrader_settings import LEARNER_CONFIG
 
 STATE_DIR = ".descentlab"
@@ -111,6 +112,7 @@ def lab_command(target: Path, extra: list[str]) -> list[str]:
     command = [
         sys.executable, "-m", "jupyter", "lab",
         f"--ServerApp.root_dir={target}",
+        f"--ContentsManager.pre_save_hook={SAVE_HOOK}",  # no dead widget views in saved notebooks
         *extra,
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
