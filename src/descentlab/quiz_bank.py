@@ -45,6 +45,7 @@ import yaml
 
 from .course import LESSON_IDS, LESSONS, find_course, resolve_lesson_id
 from .quiz_seal import choice_key, unseal_number
+from .workspace import Workspace
 from .yamlfile import Fault, MappingReader, YamlSchemaError, compose_file, kind_of, line_of
 
 QUESTION_TYPES = ("single", "multiple", "numeric")
@@ -102,13 +103,11 @@ class QuizBank:
 
 def quiz_path(lesson_id: str) -> Path:
     """The bank a learner's quiz reads: the workspace's (sealed) copy when the current
-    directory is inside a workspace that has one, else the course's."""
-    from .progress_store import find_workspace  # late: progress_store imports start.py
-
-    workspace = find_workspace(Path.cwd())
-    copy = workspace / "lessons" / "quizzes" / f"{lesson_id}.yml"
-    if (workspace / ".descentlab").is_dir() and copy.is_file():
-        return copy
+    directory is in a workspace that has one (:mod:`descentlab.workspace`), else the course's
+    (a folder made a workspace only for its progress, as the e2e tests do, has no copy)."""
+    workspace = Workspace.locate(Path.cwd())
+    if workspace is not None and workspace.quiz_bank(lesson_id).is_file():
+        return workspace.quiz_bank(lesson_id)
     return find_course(Path.cwd()).quizzes / f"{lesson_id}.yml"
 
 
