@@ -36,6 +36,7 @@ from ipyevents import Event
 from .card_schedule import CardState, describe, due_today, in_words, next_due, review, study_order
 from .course import LESSONS, resolve_lesson_id
 from .glossary import Entry, Glossary, load_glossary
+from .glossary_browser import card_html
 from .progress_store import ProgressStore
 from .richtext import to_html
 
@@ -275,13 +276,4 @@ class Flashcards(widgets.VBox):
 
     @staticmethod
     def _back_html(entry: Entry) -> str:
-        parts = [f"<p>{to_html(entry.definition)}</p>"]
-        if entry.example:
-            parts.append(f"<p><i>Example.</i> {to_html(entry.example)}</p>")
-        if entry.mnemonic:
-            parts.append(f"<p><i>Memory aid.</i> {to_html(entry.mnemonic)}</p>")
-        if entry.aliases:
-            parts.append(f"<p><i>Also called:</i> {to_html(', '.join(entry.aliases))}</p>")
-        if entry.see_also:
-            parts.append(f"<p><i>See also:</i> {to_html(', '.join(entry.see_also))}</p>")
-        return "".join(parts)
+        return card_html(entry)
