@@ -149,12 +149,10 @@ def test_resync_refreshes_an_old_plain_copy_the_learner_never_changed(tmp_path):
     plain = (REPO / "lessons" / "quizzes" / "02_gradient_descent.yml").read_bytes()
     rel = "lessons/quizzes/02_gradient_descent.yml"
     (target / rel).write_bytes(plain)
-    manifest_path = target / ".descentlab" / "manifest.json"
-    manifest = json.loads(manifest_path.read_text())
     import hashlib
 
-    manifest[rel] = hashlib.sha256(plain).hexdigest()  # as the old start recorded it
-    manifest_path.write_text(json.dumps(manifest))
+    # the first manifests were path -> SHA-256 of the copied file, as the old start wrote them
+    (target / ".descentlab" / "manifest.json").write_text(json.dumps({rel: hashlib.sha256(plain).hexdigest()}))
     report = sync_workspace(find_course(REPO), target)
     assert report.refreshed == [rel]
     assert "correct: true" not in (target / rel).read_text()
