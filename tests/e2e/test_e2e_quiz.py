@@ -28,13 +28,13 @@ def test_quiz_right_and_wrong_answers_feedback_and_score(lab_page):
     from descentlab.quiz_bank import load_quiz
 
     page = lab_page.page
-    bank = load_quiz(lab_page.server.course_root / "lessons" / "quizzes" / f"{LESSON}.yml")
+    folder = own_workspace(lab_page.server.workspace, "e2e_quiz")
+    bank = load_quiz(folder / "lessons" / "quizzes" / f"{LESSON}.yml")  # the sealed copy the widget reads
     singles = [q for q in bank.questions if q.type == "single"]
     assert len(singles) >= 2, f"the {LESSON} quiz needs two single-choice questions for this test"
     right_q, wrong_q = singles[0], singles[1]
     total = len(bank.questions)
 
-    folder = own_workspace(lab_page.server.workspace, "e2e_quiz")
     write_notebook(folder / "quiz.ipynb", [f'from descentlab import Quiz\nQuiz("{LESSON}")'])
     lab_page.open("e2e_quiz/quiz.ipynb")
     cell = code_cell(page, 0)

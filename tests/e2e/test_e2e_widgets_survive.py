@@ -57,7 +57,8 @@ def test_quiz_reloads_without_dead_views_in_the_same_order_with_answers_restored
 
     page = lab_page.page
     folder = own_workspace(lab_page.server.workspace, "e2e_quiz_reload")
-    bank = load_quiz(lab_page.server.course_root / "lessons" / "quizzes" / f"{LESSON}.yml")
+    bank = load_quiz(folder / "lessons" / "quizzes" / f"{LESSON}.yml")  # the sealed copy the widget reads
+    assert bank.questions[0].choices and "salt" in (folder / "lessons" / "quizzes" / f"{LESSON}.yml").read_text()
     seed = read_seed(folder / ".descentlab")
     shuffled = [q for q in bank.questions if q.choices and choice_order(seed, LESSON, q)[0] not in q.correct_choices]
     assert shuffled, "with this workspace's seed every question still shows a right choice first"
