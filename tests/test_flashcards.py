@@ -14,7 +14,7 @@ import pytest
 from descentlab import Flashcards
 from descentlab.flashcards import CSS_CLASSES
 from descentlab.glossary import load_glossary
-from descentlab.leitner import INTERVAL_DAYS, MASTERED_BOX
+from descentlab.card_schedule import MASTERED_DAYS
 from descentlab.richtext import to_html
 
 REPO = Path(__file__).resolve().parents[1]
@@ -83,6 +83,19 @@ def make(deck, clock, progress):
     return make
 
 
+def knew(cards: Flashcards) -> None:
+    """Flip the card (grading needs it) and press "Knew it", as a learner does."""
+    if not cards.flipped:
+        cards.flip_button.click()
+    cards.knew_button.click()
+
+
+def missed(cards: Flashcards) -> None:
+    if not cards.flipped:
+        cards.flip_button.click()
+    cards.missed_button.click()
+
+
 def shown(widget) -> bool:
     return widget.layout.display != "none"
 
@@ -102,6 +115,7 @@ def test_is_a_displayable_widget_with_cards(make):
     assert "application/vnd.jupyter.widget-view+json" in cards._repr_mimebundle_()
     assert [c.term for c in cards.cards] == TERMS
     assert repr(cards) == "Flashcards(5 cards, 5 due)"
+    assert cards.counter.value == "1 / 5 · 5 due today"
 
 
 def test_every_css_class_is_on_some_element(make):
@@ -149,7 +163,7 @@ def test_rich_text_keeps_maths_and_marks_up_code_and_bold_outside_it():
 
 def test_next_and_previous_move_one_card_and_stop_at_the_ends(make):
     cards = make()
-    assert cards.counter.value == "1 / 5 · 5 due"
+    assert cards.counter.value == "1 / 5 · 5 due today"
     assert cards.prev_button.disabled and not cards.next_button.disabled
     cards.next_button.click()
     assert cards.current.term == "learning rate" and cards.counter.value.startswith("2 / 5")
@@ -158,7 +172,7 @@ def test_next_and_previous_move_one_card_and_stop_at_the_ends(make):
     for _ in range(10):
         cards.next_button.click()
     assert cards.current.term == "dropout" and cards.next_button.disabled
-    assert cards.counter.value == "5 / 5 · 5 due"
+    assert cards.counter.value == "5 / 5 · 5 due today"
 
 
 def test_moving_to_another_card_shows_its_front(make):
@@ -185,7 +199,7 @@ def test_shuffle_is_a_seeded_permutation(make):
 def test_shuffle_keeps_due_cards_first(make, clock):
     cards = make(seed=0)
     for _ in range(3):
-        cards.knew_button.click()  # gradient, learning rate, momentum: not due for a day
+        knew(cards)  # gradient, learning rate, momentum: not due for a day
     for seed in range(5):
         c = make(seed=seed)
         c.shuffle_button.click()
@@ -198,7 +212,7 @@ def test_topic_filter(make):
     cards = make()
     cards.topic_filter.value = "07_overfitting_regularization"
     assert [c.term for c in cards.cards] == ["overfitting", "dropout"]
-    assert cards.counter.value == "1 / 2 · 2 due"
+    assert cards.counter.value == "1 / 2 · 2 due today"
     cards.topic_filter.value = ""
     assert len(cards.cards) == 5
 
@@ -212,7 +226,7 @@ def test_topic_argument_takes_an_id_or_a_number(make):
 
 def test_topic_without_terms_shows_a_message(make):
     cards = make(topic="05")
-    assert cards.cards == [] and cards.counter.value == "0 / 0 · 0 due"
+    assert cards.cards == [] and cards.counter.value == "0 / 0 · 0 due today"
     assert "No cards for this topic" in cards.front.value
     assert cards.flip_button.disabled and cards.knew_button.disabled
 
@@ -236,82 +250,128 @@ def test_search_and_topic_combine_and_no_match_is_explained(make):
     assert cards.cards == []
     assert "No card matches <b>momentum</b>" in cards.front.value
     assert cards.next_button.disabled and cards.missed_button.disabled
-    cards.knew_button.click()  # disabled in the browser; from Python it must do nothing
+    knew(cards)  # disabled in the browser; from Python it must do nothing
     assert cards.states == {}
 
 
-# --------------------------------------------------------------- spaced repetition (Leitner)
+# ----------------------------------------------------------------- spaced repetition (FSRS)
 
-def test_knew_it_schedules_the_card_later_and_moves_on(make, clock):
+def test_a_card_must_be_flipped_before_it_is_graded(make, progress):
     cards = make()
+    assert cards.knew_button.disabled and cards.missed_button.disabled
+    cards.knew_button.click()  # a click that reaches the kernel anyway changes nothing
+    assert cards.state("gradient").is_new and cards.current.term == "gradient"
+    assert "Flip the card first" in cards.status.value and not progress.exists()
+    cards.flip_button.click()
+    assert not cards.knew_button.disabled and not cards.missed_button.disabled
     cards.knew_button.click()
-    state = cards.state("gradient")
-    assert (state.box, state.reviews) == (1, 1)
-    assert state.due == clock.now + timedelta(days=INTERVAL_DAYS[1])
+    assert cards.state("gradient").reviews == 1
+    assert cards.current.term == "learning rate" and cards.knew_button.disabled  # next card: face down
+
+
+def test_keys_flip_grade_and_move(make):
+    cards = make()
+    press = lambda key: cards._on_key({"type": "keydown", "key": key})  # what ipyevents sends
+    press("1")
+    assert cards.state("gradient").is_new  # not flipped: not graded
+    press(" ")
+    assert cards.flipped and shown(cards.back)
+    press("1")
+    assert cards.state("gradient").reviews == 1 and cards.current.term == "learning rate"
+    press(" ")
+    press("2")
+    assert cards.state("learning rate").due < cards.state("gradient").due
+    assert cards.current.term == "momentum"
+    press("ArrowLeft")
     assert cards.current.term == "learning rate"
-    assert cards.counter.value == "2 / 5 · 4 due"
-    assert "Knew it" in cards.status.value and "back in 1 day" in cards.status.value
+    press("ArrowRight")
+    press("ArrowRight")
+    assert cards.current.term == "overfitting"
+    press("x")
+    assert cards.current.term == "overfitting" and not cards.flipped
 
 
-def test_missed_it_keeps_the_card_due(make):
+def test_keyboard_listens_on_the_study_area_not_the_search_box(make):
     cards = make()
-    cards.missed_button.click()
+    assert "dl-study" in cards.key_events.source._dom_classes
+    assert cards.search_box not in classes_walk(cards.key_events.source)
+    assert set(cards.key_events.watched_events) == {"keydown"} and cards.key_events.prevent_default_action
+
+
+def classes_walk(widget) -> list:
+    found = [widget]
+    for child in getattr(widget, "children", ()):
+        found += classes_walk(child)
+    return found
+
+
+def test_knew_it_schedules_the_card_days_later_and_moves_on(make, clock):
+    cards = make()
+    knew(cards)
     state = cards.state("gradient")
-    assert (state.box, state.reviews, state.lapses) == (0, 1, 0)
-    assert cards.counter.value == "2 / 5 · 5 due"
-    assert "due now" in cards.status.value
+    assert state.reviews == 1 and state.due == clock.now + timedelta(days=2)  # FSRS's first Good interval
+    assert cards.current.term == "learning rate"
+    assert cards.counter.value == "2 / 5 · 4 due today · next in 2 days"
+    assert "Knew it" in cards.status.value and "review · back in 2 days" in cards.status.value
 
 
-def test_schedule_over_simulated_days_reaches_mastery(make, clock):
-    """Knew it every time it is due: 1, 2, 4 and 8 days apart, then mastered."""
+def test_missed_it_brings_the_card_back_within_minutes(make, clock):
+    cards = make()
+    missed(cards)
+    state = cards.state("gradient")
+    assert (state.reviews, state.lapses) == (1, 0)
+    assert clock.now < state.due <= clock.now + timedelta(minutes=10)
+    assert cards.counter.value.startswith("2 / 5 · 5 due today")
+    assert "Missed it" in cards.status.value and "min" in cards.status.value
+
+
+def test_schedule_over_simulated_days_grows_and_reaches_mastery(make, clock):
+    """Knew it every time it is due: FSRS spaces the reviews further and further apart."""
     reviews_on = []
-    for day in range(0, 40):
-        cards = make(topic="02", search="")
-        due_terms = [c.term for c in cards.cards if cards.state(c.term).is_due(clock.now)]
-        if "gradient" in due_terms:
-            reviews_on.append(day)
-            cards.go(next(i for i, c in enumerate(cards.cards) if c.term == "gradient"))
-            cards.knew_button.click()
-        clock.advance(days=1)
-    assert reviews_on[:5] == [0, 1, 3, 7, 15]
-    assert make().state("gradient").mastered
-    assert make().state("gradient").box >= MASTERED_BOX
+    for hour in range(0, 24 * 120, 1):
+        if clock.now.hour == 9 or hour < 2:
+            cards = make(topic="02", search="")
+            if cards.state("gradient").is_due(clock.now):
+                reviews_on.append(hour / 24)
+                cards.go(next(i for i, c in enumerate(cards.cards) if c.term == "gradient"))
+                knew(cards)
+        clock.advance(hours=1)
+    gaps = [b - a for a, b in zip(reviews_on[1:], reviews_on[2:])]
+    assert len(reviews_on) >= 4 and all(b > a for a, b in zip(gaps, gaps[1:])), reviews_on
+    assert make().state("gradient").mastered and make().state("gradient").stability >= MASTERED_DAYS
 
 
-def test_a_lapse_sends_a_card_back_to_the_start(make, clock):
+def test_a_lapse_counts_and_brings_a_review_card_back_soon(make, clock):
     cards = make()
-    cards.knew_button.click()
-    clock.advance(days=1)
-    cards = make()
-    cards.go([c.term for c in cards.cards].index("gradient"))
-    cards.knew_button.click()
-    assert cards.state("gradient").box == 2
-    clock.advance(days=2)
+    knew(cards)
+    due = cards.state("gradient").due
+    clock.now = due
     cards = make()
     cards.go([c.term for c in cards.cards].index("gradient"))
-    cards.missed_button.click()
-    assert (cards.state("gradient").box, cards.state("gradient").lapses) == (0, 1)
-    assert cards.state("gradient").is_due(clock.now)
+    missed(cards)
+    state = cards.state("gradient")
+    assert (state.lapses, state.reviews) == (1, 2) and state.due <= clock.now + timedelta(minutes=10)
+    assert not state.mastered
 
 
 def test_due_cards_come_first_then_new_then_later(make, clock):
     cards = make()
-    cards.knew_button.click()    # gradient: due in 1 day
-    cards.knew_button.click()    # learning rate: due in 1 day
-    cards.knew_button.click()    # momentum: due in 1 day
+    knew(cards)    # gradient: due in 2 days
+    knew(cards)    # learning rate: due in 2 days
+    missed(cards)  # momentum: due in 10 minutes
     cards = make()
-    assert [c.term for c in cards.cards] == ["overfitting", "dropout", "gradient", "learning rate", "momentum"]
-    assert cards.counter.value == "1 / 5 · 2 due"
-    clock.advance(days=1, hours=1)
+    assert [c.term for c in cards.cards] == ["overfitting", "dropout", "momentum", "gradient", "learning rate"]
+    assert cards.counter.value == "1 / 5 · 3 due today · next in 10 min"
+    clock.advance(days=2, minutes=1)
     cards = make()
-    assert [c.term for c in cards.cards][:3] == ["gradient", "learning rate", "momentum"]
-    assert cards.counter.value == "1 / 5 · 5 due"
+    assert [c.term for c in cards.cards][:3] == ["momentum", "gradient", "learning rate"]
+    assert cards.counter.value == "1 / 5 · 5 due today"
 
 
 def test_answering_the_last_card_says_so(make):
     cards = make(topic="07")
-    cards.knew_button.click()
-    cards.knew_button.click()
+    knew(cards)
+    knew(cards)
     assert cards.current.term == "dropout"
     assert "end of the deck" in cards.status.value
 
@@ -320,10 +380,10 @@ def test_answering_the_last_card_says_so(make):
 
 def test_progress_round_trip_through_the_file(make, progress, clock):
     cards = make()
-    cards.knew_button.click()
-    cards.missed_button.click()
+    knew(cards)
+    missed(cards)
     saved = json.loads(progress.read_text())
-    assert saved["cards"]["gradient"]["box"] == 1
+    assert saved["cards"]["gradient"]["scheduler"] == "fsrs" and saved["cards"]["gradient"]["reviews"] == 1
     assert saved["cards"]["learning rate"]["reviews"] == 1
     again = make()
     assert again.state("gradient") == cards.state("gradient")
@@ -342,7 +402,7 @@ def test_missing_progress_file_and_folder_start_fresh_silently(make, progress):
     assert not progress.parent.exists()
     cards = make()
     assert cards.states == {} and not shown(cards.note)
-    cards.knew_button.click()
+    knew(cards)
     assert progress.is_file()
 
 
@@ -355,8 +415,8 @@ def test_corrupt_progress_file_is_kept_and_a_note_is_shown(make, progress):
     assert len(backups) == 1 and backups[0].read_text().startswith('{"cards"')
     assert backups[0].name in cards.note.value
     assert cards.states == {}
-    cards.knew_button.click()
-    assert json.loads(progress.read_text())["cards"]["gradient"]["box"] == 1
+    knew(cards)
+    assert json.loads(progress.read_text())["cards"]["gradient"]["reviews"] == 1
 
 
 @pytest.mark.parametrize("content", ["[1, 2, 3]", '{"version": 99}', '{"cards": "oops"}', "\x00\xff binary"])
@@ -382,18 +442,18 @@ def test_unwritable_progress_location_never_raises(make, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     cards = make(progress_path=blocker / "progress.json")
-    cards.knew_button.click()
-    assert cards.state("gradient").box == 1  # kept in memory
+    knew(cards)
+    assert cards.state("gradient").reviews == 1  # kept in memory
     assert shown(cards.note) and "Could not save" in cards.note.value
 
 
 def test_two_widgets_saving_alternately_lose_nothing(make, progress):
     a, b = make(), make()
-    a.knew_button.click()                     # gradient
+    knew(a)                     # gradient
     b.go(1)
-    b.missed_button.click()                   # learning rate
+    missed(b)                   # learning rate
     a.go(2)
-    a.knew_button.click()                     # momentum
+    knew(a)                     # momentum
     saved = json.loads(progress.read_text())["cards"]
     assert set(saved) == {"gradient", "learning rate", "momentum"}
     assert set(a.states) == {"gradient", "learning rate", "momentum"}  # a picked up b's answer
@@ -413,7 +473,7 @@ def test_progress_lives_in_the_workspace_found_above_the_cwd(tmp_path, deck, mon
     monkeypatch.chdir(workspace / "lessons")
     cards = Flashcards(path=deck)
     assert cards.store.path == workspace / ".descentlab" / "progress.json"
-    cards.knew_button.click()
+    knew(cards)
     assert (workspace / ".descentlab" / "progress.json").is_file()
 
 

@@ -1,4 +1,4 @@
-"""The progress file (atomic, shared, forgiving), Leitner scheduling, and `descentlab progress`."""
+"""The progress file (atomic, shared, forgiving), FSRS scheduling, and `descentlab progress`."""
 from __future__ import annotations
 
 import json
@@ -13,14 +13,15 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from fsrs import State
 
-from descentlab import progress_store
+from descentlab import atomicfile, progress_store
 from descentlab.check import CheckReport, FunctionResult
 from descentlab.cli import main
 from descentlab.course import CourseError, find_course
-from descentlab.leitner import CardState, describe, review, study_order
+from descentlab.card_schedule import CardState, describe, due_today, next_due, review, study_order
 from descentlab.progress import format_summary, summarize
-from descentlab.progress_store import ProgressStore, default_progress_path, find_workspace
+from descentlab.progress_store import ProgressStore
 from descentlab.start import sync_workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,10 +53,12 @@ def test_a_failed_write_keeps_the_old_file_intact(tmp_path, monkeypatch):
     store.update(lambda d: d["cards"].update(a={"box": 1}))
     before = path.read_text()
 
-    def broken_dump(*args, **kwargs):
+    def broken_fsync(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(progress_store.json, "dump", broken_dump)
+    from descentlab import atomicfile
+
+    monkeypatch.setattr(atomicfile.os, "fsync", broken_fsync)
     data = store.update(lambda d: d["cards"].update(b={"box": 2}))
     assert data["cards"]["b"] == {"box": 2}  # kept in memory
     assert path.read_text() == before
@@ -74,15 +77,6 @@ def test_corrupt_file_is_backed_up_once_and_progress_starts_fresh(tmp_path):
     store.update(lambda d: d["cards"].update(a={"box": 1}))
     assert json.loads(path.read_text())["cards"] == {"a": {"box": 1}}
     assert len(store.notes) == 1
-
-
-def test_workspace_is_the_nearest_folder_with_descentlab_state(tmp_path):
-    (tmp_path / "ws" / ".descentlab").mkdir(parents=True)
-    deep = tmp_path / "ws" / "exercises" / "01"
-    deep.mkdir(parents=True)
-    assert find_workspace(deep) == tmp_path / "ws"
-    assert default_progress_path(deep) == tmp_path / "ws" / ".descentlab" / "progress.json"
-    assert find_workspace(tmp_path) == tmp_path  # none above: the folder itself
 
 
 WRITER = textwrap.dedent("""
@@ -116,6 +110,7 @@ WIDGET_WRITER = textwrap.dedent("""
     while time.time() < start:
         time.sleep(0.001)
     for _ in range(len(cards.cards)):
+        cards.flip_button.click()
         cards.knew_button.click()
 """)
 
@@ -132,7 +127,7 @@ def test_two_flashcard_widgets_in_two_kernels_lose_nothing(tmp_path):
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     cards = json.loads(progress.read_text())["cards"]
     assert set(cards) == {f"term {i}" for i in range(80)}
-    assert all(record["box"] == 1 for record in cards.values())
+    assert all(record["reviews"] == 1 for record in cards.values())
 
 
 HOLDER = textwrap.dedent("""
@@ -171,22 +166,23 @@ def test_a_lock_held_too_long_is_reported_and_the_save_still_happens(tmp_path, m
     assert any("saved without waiting" in n for n in store.notes)
 
 
-# --------------------------------------------------------------------------------- Leitner
+# ------------------------------------------------------------------------- FSRS schedule
 
-def test_leitner_boxes_double_the_interval_and_a_miss_resets():
+def test_fsrs_knew_it_every_time_spaces_reviews_further_and_a_miss_relearns():
     state = CardState()
     assert state.is_new and state.is_due(T0)
-    expected_days = [1, 2, 4, 8, 16, 16]
-    now = T0
-    for box, days in enumerate(expected_days, start=1):
+    now, gaps = T0, []
+    for _ in range(5):
         state = review(state, True, now)
-        assert state.box == min(box, 5)
-        assert state.due == now + timedelta(days=days)
-        assert not state.is_due(now + timedelta(days=days) - timedelta(seconds=1))
+        assert state.due > now and not state.is_due(state.due - timedelta(seconds=1))
+        gaps.append(state.due - now)
         now = state.due
-    assert state.mastered and state.reviews == 6
+    assert gaps[0] == timedelta(days=2)  # a new card known: straight to days
+    assert all(b > a for a, b in zip(gaps, gaps[1:])) and gaps[-1] > timedelta(days=30)
+    assert state.mastered and state.reviews == 5 and state.state == State.Review
     state = review(state, False, now)
-    assert (state.box, state.lapses, state.due) == (0, 1, now) and not state.mastered
+    assert (state.lapses, state.state) == (1, State.Relearning) and not state.mastered
+    assert state.due == now + timedelta(minutes=10)
 
 
 def test_a_first_miss_is_not_a_lapse():
@@ -196,27 +192,64 @@ def test_a_first_miss_is_not_a_lapse():
 def test_card_state_json_round_trip_and_bad_records():
     state = review(review(CardState(), True, T0), True, T0 + timedelta(days=1))
     assert CardState.from_json(json.loads(json.dumps(state.to_json()))) == state
-    for bad in (None, [], {"box": -1, "reviews": 1}, {"box": 1}, {"box": 1.5, "reviews": 2}):
-        assert CardState.from_json(bad).is_new
+    for bad in (None, [], {"box": -1, "reviews": 1}, {"box": 1}, {"box": 1.5, "reviews": 2},
+                {"scheduler": "fsrs", "state": 7, "reviews": 1},
+                {"scheduler": "fsrs", "state": 2, "stability": -1, "difficulty": 5, "reviews": 1},
+                {"scheduler": "fsrs", "state": 2, "stability": None, "difficulty": 5, "reviews": 1}):
+        assert CardState.from_json(bad).is_new, bad
+
+
+@pytest.mark.parametrize("box,days", [(1, 1), (2, 2), (3, 4), (4, 8), (5, 16)])
+def test_leitner_progress_migrates_keeping_its_due_date(box, days):
+    last = T0 - timedelta(days=days - 1)
+    record = {"box": box, "due": (last + timedelta(days=days)).isoformat(), "last": last.isoformat(),
+              "reviews": box + 2, "lapses": 1}
+    state = CardState.from_json(record)
+    assert state.due == last + timedelta(days=days) and state.last == last
+    assert (state.reviews, state.lapses, state.state) == (box + 2, 1, State.Review)
+    assert state.mastered == (box >= 4)  # the Leitner deck's own mastery count is kept
+    assert not state.is_due(T0) and state.is_due(state.due)
+    after = review(state, True, state.due)  # the next right answer goes on from the box's interval
+    assert after.due - state.due > timedelta(days=days)
+    assert CardState.from_json(after.to_json()) == after and after.to_json()["scheduler"] == "fsrs"
+
+
+def test_leitner_box_zero_is_relearning_due_as_it_was():
+    record = {"box": 0, "due": T0.isoformat(), "last": T0.isoformat(), "reviews": 3, "lapses": 1}
+    state = CardState.from_json(record)
+    assert state.state == State.Relearning and state.due == T0 and state.is_due(T0)
+    assert CardState.from_json({"box": 0, "due": None, "last": None, "reviews": 0, "lapses": 0}).is_new
 
 
 def test_naive_clock_times_are_taken_as_utc():
     state = review(CardState(), True, datetime(2025, 3, 1, 9, 0))
-    assert state.due == T0 + timedelta(days=1)
+    assert state.due == T0 + timedelta(days=2)
 
 
 def test_describe_uses_plain_words():
     assert describe(CardState(), T0) == "new"
+    state = review(CardState(), False, T0)
+    assert describe(state, T0) == "learning · back in 10 min"
+    state = review(state, True, state.due)
+    assert describe(state, state.last) == "review · back in 1 day"
     state = review(CardState(), True, T0)
-    assert describe(state, T0) == "box 1 · back in 1 day"
-    assert describe(state, T0 + timedelta(hours=20)) == "box 1 · back in 4 h"
-    assert describe(state, T0 + timedelta(days=2)) == "box 1 · due now"
+    assert describe(state, state.last) == "review · back in 2 days"
+    assert describe(state, state.last + timedelta(hours=44)) == "review · back in 4 h"
+    assert describe(state, state.last + timedelta(days=3)) == "review · due now"
+
+
+def test_due_today_and_next_due():
+    soon = review(CardState(), False, T0)                              # learning: due in 10 min
+    later = review(CardState(), True, T0)                              # review: due in 2 days
+    assert due_today([CardState(), soon, later], T0) == 2
+    assert next_due([CardState(), soon, later], T0) == soon.due
+    assert next_due([CardState()], T0) is None
 
 
 def test_study_order_reviews_first_then_new_then_later():
-    later = review(CardState(), True, T0)                              # due in 1 day
-    overdue = review(CardState(), True, T0 - timedelta(days=5))         # due 4 days ago
-    missed = review(CardState(), False, T0 - timedelta(hours=1))        # due 1 hour ago
+    later = review(CardState(), True, T0)                              # due in 2 days
+    overdue = review(CardState(), True, T0 - timedelta(days=5))         # due 5 days ago
+    missed = review(CardState(), False, T0 - timedelta(hours=1))        # due 59 minutes ago
     states = [later, CardState(), missed, overdue, CardState()]
     assert study_order(states, T0) == [3, 2, 1, 4, 0]
 
@@ -243,9 +276,22 @@ class FakeRunner:
 
 
 def edit(notebook: Path, text: str) -> None:
+    """The learner adds a code cell of their own: that is work."""
     nb = json.loads(notebook.read_text())
-    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": [text]})
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": [f"# {text}"],
+                        "outputs": [], "execution_count": None})
     notebook.write_text(json.dumps(nb))
+
+
+def test_an_exercise_that_was_only_run_is_still_not_started(workspace):
+    nb = json.loads((workspace / EXERCISE_01).read_text())
+    for number, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+        cell["execution_count"] = number + 1
+        cell["outputs"] = [{"output_type": "error", "ename": "NotImplementedError", "evalue": "", "traceback": []}]
+    (workspace / EXERCISE_01).write_text(json.dumps(nb))
+    runner = FakeRunner()
+    ex = next(e for e in summarize(workspace, runner=runner).exercises if e.lesson == "01_objective_functions")
+    assert ex.state == "not started" and runner.calls == []
 
 
 def test_untouched_exercises_are_not_started_and_never_run(workspace):
@@ -303,8 +349,9 @@ def test_quiz_scores_and_cards_mastered_and_due(workspace):
     quiz.answer("objective-vs-machinery", [0])
     quiz.answer("mse-by-hand", 5 / 3)
     quiz.answer("mae-outlier", [1])
-    for _ in range(4):  # four right answers on schedule: box 4, mastered
+    for _ in range(4):  # four right answers on schedule: stability past a month, mastered
         cards = Flashcards(progress_path=progress, clock=clock, search="objective function")
+        cards.flip_button.click()
         cards.knew_button.click()
         now[0] = cards.state("objective function").due
     now[0] -= timedelta(days=1)  # a day before it is due again
@@ -322,7 +369,7 @@ def test_cli_progress_text_and_json(workspace, capsys, monkeypatch):
     monkeypatch.chdir(workspace / "lessons")  # the workspace is found from inside it
     assert main(["progress", "--no-run"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"descentlab progress: {workspace}")
+    assert out.splitlines()[0] == f"descentlab progress: workspace {workspace}"
     assert "01 Objective functions" in out and "not started" in out
     assert "not started (9 questions)" in out and "Flashcards" in out
     assert main(["progress", "--no-run", "--json", "--workspace", str(workspace)]) == 0

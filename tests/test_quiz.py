@@ -213,7 +213,7 @@ def test_wrong_answer_explains_the_pick_and_reveals_only_after_two_tries(make):
     assert view.feedback.value == "" and view.picked() == [] and not view.check_button.disabled
     view.boxes[2].value = True
     view.check_button.click()
-    assert "The answer: <b>A</b>" in view.feedback.value
+    assert f"The answer: <b>{view.letter(0)}</b>" in view.feedback.value
     assert quiz.score == 0
 
 
@@ -235,7 +235,7 @@ def test_multiple_choice_needs_exactly_the_right_set(make):
     assert quiz.answer("pick-many", [0]) is False
     assert "You left out 1 right option" in view.feedback.value
     assert quiz.answer("pick-many", [0, 1, 2]) is False
-    assert "✘ <b>C</b>: Classification." in view.feedback.value
+    assert f"✘ <b>{view.letter(2)}</b>: Classification." in view.feedback.value
 
 
 def test_numeric_answer_within_tolerance(make):
@@ -316,10 +316,12 @@ def test_quiz_and_flashcards_share_one_progress_file(make, progress):
     from descentlab import Flashcards
 
     make().answer("by-hand", 1.5)
-    Flashcards(progress_path=progress, topic="01").knew_button.click()
+    cards = Flashcards(progress_path=progress, topic="01")
+    cards.flip_button.click()
+    cards.knew_button.click()
     saved = json.loads(progress.read_text())
     assert saved["quizzes"]["01_objective_functions"]["by-hand"]["correct"] is True
-    assert saved["cards"]["objective function"]["box"] == 1
+    assert saved["cards"]["objective function"]["reviews"] == 1
 
 
 def test_every_lesson_quiz_and_deck_execute_headless(tmp_path):

@@ -10,7 +10,7 @@ _LAZY = {
     "Quiz": ("descentlab.quiz", "Quiz"),
     "Flashcards": ("descentlab.flashcards", "Flashcards"),
     "load_glossary": ("descentlab.glossary", "load_glossary"),
-    "load_quiz": ("descentlab.quiz", "load_quiz"),
+    "load_quiz": ("descentlab.quiz_bank", "load_quiz"),
 }
 __all__ = ["__version__", *_LAZY]
 

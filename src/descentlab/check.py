@@ -14,9 +14,11 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets.config import Config
 
-from .course import CourseError
+from .course import CourseError, resolve_lesson_id
 from .notebook import NOT_IMPLEMENTED, Role, autograded_tests, cells_with_role, grade_id, read_notebook, strip_hidden_tests
+from .workspace import Workspace
 
 
 @dataclass
@@ -67,6 +69,15 @@ def _error_text(cell) -> str:
     return ""
 
 
+def kernel_config() -> Config:
+    """Kernels we start talk to us over CurveZMQ-encrypted sockets (the python3 kernelspec
+    declares support). Without it ipykernel warns "Kernel is running over TCP without
+    encryption" on stderr, which a learner then reads after `check` or `progress` returns."""
+    config = Config()
+    config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def run_check(path: Path, timeout: int = 120) -> CheckReport:
     """Execute ``path``'s visible tests in a fresh kernel and collect one result per test cell."""
     path = Path(path).resolve()
@@ -87,6 +98,7 @@ def run_check(path: Path, timeout: int = 120) -> CheckReport:
         allow_errors=True,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
+        config=kernel_config(),
     )
     try:
         client.execute()
@@ -115,9 +127,40 @@ def run_check(path: Path, timeout: int = 120) -> CheckReport:
     return report
 
 
-def format_report(report: CheckReport, width: int = 100) -> str:
+def resolve_notebook(text: str, cwd: Path | None = None) -> tuple[Workspace | None, Path]:
+    """The notebook ``descentlab check TEXT`` means, and the workspace it belongs to.
+
+    TEXT is a lesson id or number ("01": that lesson's exercise in the workspace) or a path.
+    A relative path given outside the workspace (from the repository root, whose
+    ``descentlab-course/`` is the workspace) is read inside the workspace: the learner's
+    copy, never the course's pristine one.
+    """
+    cwd = Path(cwd or Path.cwd()).resolve()
+    workspace = Workspace.locate(cwd)
+    path = Path(text)
+    if path.suffix != ".ipynb" and not path.exists():
+        lesson_id = resolve_lesson_id(text)
+        workspace = workspace or Workspace.find(cwd)
+        return workspace, workspace.exercise_notebook(lesson_id)
+    if not path.is_absolute():
+        inside = workspace is not None and workspace.contains(cwd)
+        path = (cwd if inside or workspace is None else workspace.root) / path
+    path = path.resolve()
+    if workspace is not None and not workspace.contains(path):
+        workspace = Workspace.locate(path.parent)
+    return workspace, path
+
+
+def _heading(report: CheckReport, workspace: Workspace | None) -> list[str]:
+    if workspace is None:
+        return [f"descentlab check: {report.notebook} (not in a learner workspace)"]
+    return [f"descentlab check: workspace {workspace.root}",
+            f"  notebook {workspace.relative(Path(report.notebook))}"]
+
+
+def format_report(report: CheckReport, width: int = 100, workspace: Workspace | None = None) -> str:
     name_width = max([len("function")] + [len(r.function) for r in report.results])
-    lines = [f"descentlab check: {report.notebook}", ""]
+    lines = [*_heading(report, workspace), ""]
     lines.append(f"  {'function':<{name_width}}  {'points':>7}  result")
     for r in report.results:
         points = f"{r.earned:g}/{r.points:g}"
@@ -130,16 +173,19 @@ def format_report(report: CheckReport, width: int = 100) -> str:
     lines.append("")
     for problem in report.problems:
         lines.append(f"  note: {problem}")
-    passed = sum(r.passed for r in report.results)
-    lines.append(
-        f"Visible tests: {report.score:g}/{report.max_score:g} points "
-        f"({passed} of {len(report.results)} functions pass) in {report.seconds:.1f} s."
-    )
     lines.append(
         "Hidden tests run only at grading: they try other shapes, seeds and edge cases, so "
         "passing here is necessary, not sufficient."
     )
+    lines.append(summary_line(report))
     return "\n".join(lines)
+
+
+def summary_line(report: CheckReport) -> str:
+    """The last line of every check: functions passing and points."""
+    passed = sum(r.passed for r in report.results)
+    return (f"Visible tests: {report.score:g}/{report.max_score:g} points "
+            f"({passed} of {len(report.results)} functions pass) in {report.seconds:.1f} s.")
 
 
 def register(subparsers) -> None:
@@ -150,16 +196,24 @@ def register(subparsers) -> None:
         "print which functions pass, the failure messages and a score. Exit status: 0 when "
         "every visible test passes, 1 when some fail, 2 when the notebook cannot be checked.",
     )
-    parser.add_argument("notebook", type=Path, help="an exercise notebook (.ipynb)")
+    parser.add_argument("notebook", help="an exercise notebook (.ipynb), or a lesson id or number "
+                        "(e.g. 01) for that lesson's exercise in your workspace")
     parser.add_argument("--timeout", type=int, default=120, help="seconds one cell may run (default 120)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
-    report = run_check(args.notebook, timeout=args.timeout)
+    workspace, notebook = resolve_notebook(args.notebook)
+    report = run_check(notebook, timeout=args.timeout)
+    if workspace is not None:
+        from .progress import remember_check
+
+        remember_check(workspace, notebook, report)
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        data = report.to_json()
+        data["workspace"] = str(workspace.root) if workspace else None
+        print(json.dumps(data, indent=2))
     else:
-        print(format_report(report))
+        print(format_report(report, workspace=workspace))
     return 0 if report.all_passed else 1

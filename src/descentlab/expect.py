@@ -59,13 +59,34 @@ def _where(inputs: str) -> str:
     return f" for {inputs}" if inputs else ""
 
 
+# Every check sets ``__tracebackhide__ = True``: IPython leaves such frames out of the
+# traceback it shows, so a failing test cell shows the learner's own line (the test call,
+# or their code when it raised) and the message, not this module's internals.
+
+
+def _number(value: Any) -> str:
+    """A number as a learner writes it: ``0.5``, not ``np.float64(0.5)``."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return repr(float(value))
+
+
 def _describe(value: Any) -> str:
-    text = repr(value)
+    """What came back, readably: plain numbers and ``[1.0, 2.0]``-style arrays."""
+    if isinstance(value, (int, float, np.number, bool, np.bool_)):
+        text = _number(value)
+    elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        text = np.array2string(value, separator=", ", threshold=12)
+    else:
+        text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
 
 
 def as_float_array(name: str, value: Any) -> np.ndarray:
     """``value`` as a float ndarray, or an AssertionError naming ``name`` and what came back."""
+    __tracebackhide__ = True
     if value is None:
         message = f"{name} returned None: did you forget a `return` statement?"
         raise _fail(message, message)
@@ -88,6 +109,7 @@ def as_float_array(name: str, value: Any) -> np.ndarray:
 
 
 def expect_shape(name: str, got: Any, shape: tuple[int, ...], inputs: str = "") -> np.ndarray:
+    __tracebackhide__ = True
     array = as_float_array(name, got)
     if array.shape != tuple(shape):
         raise _fail(
@@ -108,6 +130,7 @@ def expect_close(
     hint: str = "",
 ) -> None:
     """Fail unless ``got`` has ``expected``'s shape, is finite where it is, and is close."""
+    __tracebackhide__ = True
     want = np.asarray(expected, dtype=float)
     array = expect_shape(name, got, want.shape, inputs)
     where = _where(inputs)
@@ -121,9 +144,9 @@ def expect_close(
     if not np.allclose(array, want, rtol=rtol, atol=atol, equal_nan=True):
         worst = np.unravel_index(np.argmax(np.abs(array - want)), array.shape) if array.shape else ()
         detail = (
-            f"at index {tuple(int(i) for i in worst)}: got {array[worst]!r}, expected {want[worst]!r}"
+            f"at index {tuple(int(i) for i in worst)}: got {_number(array[worst])}, expected {_number(want[worst])}"
             if array.shape
-            else f"got {float(array)!r}, expected {float(want)!r}"
+            else f"got {_number(array)}, expected {_number(want)}"
         )
         raise _fail(f"wrong value from {name}{where}: {detail}. {hint}".rstrip(),
                     f"wrong value from {name}{where}. {hint}".rstrip())
@@ -132,12 +155,14 @@ def expect_close(
 def expect_true(condition: Any, message: str, *, hidden_message: str = "") -> None:
     """Fail with ``message`` unless ``condition`` is a real boolean True. In a hidden check
     the message is ``hidden_message`` (course words; ``message`` may quote values)."""
+    __tracebackhide__ = True
     if not isinstance(condition, (bool, np.bool_)) or not bool(condition):
         raise _fail(message, hidden_message or "a hidden check failed")
 
 
 def expect_raises(name: str, exception: type[BaseException], call, *args, **kwargs) -> None:
     """Fail unless ``call(*args, **kwargs)`` raises ``exception`` (NotImplementedError never counts)."""
+    __tracebackhide__ = True
     try:
         call(*args, **kwargs)
     except NotImplementedError:
@@ -163,6 +188,7 @@ def relative_error(a: Any, b: Any) -> float:
 
 def numerical_gradient(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Centred finite differences of the scalar function ``f`` at ``x`` (float64)."""
+    __tracebackhide__ = True
     x = np.array(x, dtype=float)
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):

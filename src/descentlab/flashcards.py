@@ -3,13 +3,18 @@
 ``Flashcards()`` shows every glossary term; ``Flashcards(topic="02_gradient_descent")``
 (or ``topic="02"``) one lesson's terms; ``path=`` another glossary file. One card at a
 time: the term on the front, definition, example and memory aid on the back. Buttons flip,
-go back and forth, shuffle, and record "knew it" / "missed it"; a topic menu and a search
-box narrow the deck; the counter reads "12 / 43 · 5 due".
+go back and forth, shuffle, and record "knew it" / "missed it" (only once the card is
+flipped: grading a card you have not checked would teach the schedule a guess); a topic
+menu and a search box narrow the deck; the counter reads
+"12 / 43 · 5 due today · next in 3 h".
 
-Scheduling uses Leitner boxes (see :mod:`descentlab.leitner` for the rule and for why
-not FSRS): cards due for review come first, then new cards, then the rest (a search lists
-the best matches first instead). "Due" in the counter counts every card to study now:
-reviews that are due plus cards never studied. Answers are
+Keyboard (with the pointer over the card, through ``ipyevents``, since ipywidgets has no
+key events): space flips, 1 is "knew it", 2 is "missed it", the left and right arrows
+move between cards.
+
+Scheduling uses FSRS (:mod:`descentlab.card_schedule`): cards due for review come first,
+then new cards, then the rest (a search lists the best matches first instead). "Due
+today" counts cards due before the day ends plus cards never studied. Answers are
 saved at once in the workspace's ``.descentlab/progress.json`` (see
 :mod:`descentlab.progress_store`), so they survive a kernel restart and are shared with
 every other Flashcards widget.
@@ -26,18 +31,21 @@ from pathlib import Path
 from typing import Callable
 
 import ipywidgets as widgets
+from ipyevents import Event
 
+from .card_schedule import CardState, describe, due_today, in_words, next_due, review, study_order
 from .course import LESSONS, resolve_lesson_id
 from .glossary import Entry, Glossary, load_glossary
-from .leitner import CardState, describe, review, study_order
+from .glossary_browser import card_html
 from .progress_store import ProgressStore
 from .richtext import to_html
 
 CSS_CLASSES = (
     "dl-flashcards", "dl-toolbar", "dl-topic", "dl-search", "dl-shuffle", "dl-counter",
     "dl-card", "dl-card-front", "dl-card-back", "dl-nav", "dl-prev", "dl-flip", "dl-next",
-    "dl-knew", "dl-missed", "dl-status", "dl-note",
+    "dl-knew", "dl-missed", "dl-status", "dl-note", "dl-study", "dl-keys",
 )
+KEYS_HELP = "Keys, with the pointer over the card: <b>space</b> flips · <b>1</b> knew it · <b>2</b> missed it · <b>← →</b> move"
 ALL_TOPICS = ""
 
 
@@ -87,8 +95,8 @@ class Flashcards(widgets.VBox):
         self.prev_button = _button("◀ Previous", "dl-prev", "previous card")
         self.flip_button = _button("Flip", "dl-flip", "show or hide the definition", "info")
         self.next_button = _button("Next ▶", "dl-next", "next card")
-        self.knew_button = _button("Knew it", "dl-knew", "I knew it: show it again later", "success")
-        self.missed_button = _button("Missed it", "dl-missed", "I missed it: show it again soon", "warning")
+        self.knew_button = _button("Knew it", "dl-knew", "I knew it: show it again later (key 1)", "success")
+        self.missed_button = _button("Missed it", "dl-missed", "I missed it: show it again soon (key 2)", "warning")
         self.status = widgets.HTML()
         self.note = widgets.HTML()
         for widget, css in ((self.topic_filter, "dl-topic"), (self.search_box, "dl-search"),
@@ -104,7 +112,14 @@ class Flashcards(widgets.VBox):
         nav = widgets.HBox([self.prev_button, self.flip_button, self.next_button,
                             self.knew_button, self.missed_button])
         nav.add_class("dl-nav")
-        self.children = [toolbar, self.counter, card, nav, self.status, self.note]
+        keys = widgets.HTML(f"<span style='opacity:0.7;font-size:0.85em'>{KEYS_HELP}</span>")
+        keys.add_class("dl-keys")
+        # The keys listen on the study area only, so typing in the search box stays typing.
+        study = widgets.VBox([self.counter, card, nav, keys])
+        study.add_class("dl-study")
+        self.key_events = Event(source=study, watched_events=["keydown"], prevent_default_action=True)
+        self.key_events.on_dom_event(self._on_key)
+        self.children = [toolbar, study, self.status, self.note]
         self.add_class("dl-flashcards")
 
         self.flip_button.on_click(lambda _: self.flip())
@@ -137,8 +152,26 @@ class Flashcards(widgets.VBox):
 
     @property
     def due_count(self) -> int:
-        now = self.now()
-        return sum(self.state(c.term).is_due(now) for c in self.cards)
+        """Cards of the deck to study before the day ends (new ones included)."""
+        return due_today([self.state(c.term) for c in self.cards], self.now())
+
+    def next_due_words(self) -> str:
+        when = next_due([self.state(c.term) for c in self.cards], self.now())
+        return f"next {in_words(when - self.now())}" if when else ""
+
+    def _on_key(self, event: dict) -> None:
+        """Keyboard: space flips, 1 knew it, 2 missed it, arrows move (see the docstring)."""
+        key = event.get("key")
+        if key == " ":
+            self.flip()
+        elif key == "1":
+            self.answer(True)
+        elif key == "2":
+            self.answer(False)
+        elif key == "ArrowRight":
+            self.go(self.index + 1)
+        elif key == "ArrowLeft":
+            self.go(self.index - 1)
 
     # ---------------------------------------------------------------- actions
     def rebuild(self) -> None:
@@ -181,9 +214,12 @@ class Flashcards(widgets.VBox):
 
     def answer(self, knew: bool) -> None:
         """Record "knew it" (True) or "missed it" (False) for the current card, save, and
-        move on to the next card."""
+        move on to the next card. A card that was not flipped is not graded."""
         entry = self.current
         if entry is None:
+            return
+        if not self.flipped:
+            self.status.value = "Flip the card first (<b>Flip</b> or space): check the answer, then grade it."
             return
         new_state = review(self.state(entry.term), knew, self.now())
         self.states[entry.term] = new_state
@@ -205,10 +241,14 @@ class Flashcards(widgets.VBox):
     # ---------------------------------------------------------------- display
     def render(self) -> None:
         total = len(self.cards)
-        self.counter.value = f"{self.index + 1 if total else 0} / {total} · {self.due_count} due"
+        upcoming = self.next_due_words()
+        self.counter.value = (f"{self.index + 1 if total else 0} / {total} · {self.due_count} due today"
+                              + (f" · {upcoming}" if upcoming else ""))
         entry = self.current
-        for button in (self.flip_button, self.knew_button, self.missed_button, self.shuffle_button):
+        for button in (self.flip_button, self.shuffle_button):
             button.disabled = entry is None
+        for button in (self.knew_button, self.missed_button):
+            button.disabled = entry is None or not self.flipped
         self.prev_button.disabled = entry is None or self.index == 0
         self.next_button.disabled = entry is None or self.index >= total - 1
         if entry is None:
@@ -236,13 +276,4 @@ class Flashcards(widgets.VBox):
 
     @staticmethod
     def _back_html(entry: Entry) -> str:
-        parts = [f"<p>{to_html(entry.definition)}</p>"]
-        if entry.example:
-            parts.append(f"<p><i>Example.</i> {to_html(entry.example)}</p>")
-        if entry.mnemonic:
-            parts.append(f"<p><i>Memory aid.</i> {to_html(entry.mnemonic)}</p>")
-        if entry.aliases:
-            parts.append(f"<p><i>Also called:</i> {to_html(', '.join(entry.aliases))}</p>")
-        if entry.see_also:
-            parts.append(f"<p><i>See also:</i> {to_html(', '.join(entry.see_also))}</p>")
-        return "".join(parts)
+        return card_html(entry)

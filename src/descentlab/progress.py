@@ -2,10 +2,10 @@
 
 Exercises are judged by their *visible* tests, honestly and without waiting minutes:
 
-* A notebook whose content is still exactly what ``descentlab start`` copied (its digest
-  matches ``.descentlab/manifest.json`` or the course's own copy) is reported "not started"
-  without running it: an untouched exercise is all stubs and scores 0 (the course's test
-  suite checks that for every assignment).
+* A notebook whose answers are still what ``descentlab start`` copied (the digest of its
+  editable sources matches ``.descentlab/manifest.json`` or the course's own copy; running
+  it does not count) is reported "not started" without running it: an untouched exercise is
+  all stubs and scores 0 (the course's test suite checks that for every assignment).
 * Any other notebook is run with :func:`descentlab.check.run_check`, the same code as
   ``descentlab check``, and the result is cached in the progress file together with the
   notebook's SHA-256. The next ``descentlab progress`` re-runs only notebooks whose content
@@ -19,6 +19,7 @@ widgets (see :mod:`descentlab.progress_store`).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -26,10 +27,10 @@ from pathlib import Path
 from typing import Callable
 
 from .course import LESSON_IDS, LESSONS, Course, CourseError, find_course
-from .digest import file_digest
-from .leitner import CardState
-from .progress_store import PROGRESS_FILE, ProgressStore, find_workspace
-from .start import MANIFEST, STATE_DIR
+from .card_schedule import CardState
+from .learner_work import work_digest
+from .progress_store import ProgressStore
+from .workspace import Workspace
 
 
 @dataclass
@@ -76,22 +77,25 @@ class ProgressSummary:
         return asdict(self)
 
 
-def exercise_notebook(workspace: Path, lesson_id: str) -> Path:
-    return workspace / "exercises" / lesson_id / f"{lesson_id}_exercise.ipynb"
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _untouched_digests(workspace: Path, course: Course, rel: str) -> set[str]:
-    digests = set()
-    try:
-        manifest = json.loads((workspace / STATE_DIR / MANIFEST).read_text())
-        if isinstance(manifest, dict) and isinstance(manifest.get(rel), str):
-            digests.add(manifest[rel])
-    except (OSError, json.JSONDecodeError):
-        pass
+def _untouched(workspace: Workspace, course: Course, rel: str, digest: str) -> bool:
+    """True when the learner has not written anything in the notebook yet: its editable
+    sources (see :mod:`descentlab.learner_work`) are what was copied, or what the course
+    has, even if it was run (outputs are not work)."""
+    path = workspace.root / rel
+    record = workspace.read_manifest().get(rel)
     original = course.root / rel
-    if original.is_file():
-        digests.add(file_digest(original))
-    return digests
+    if record and digest == record["course"]:
+        return True
+    work = work_digest(path)
+    if work is None:
+        return False
+    if record and work == record["work"]:
+        return True
+    return original.is_file() and work == work_digest(original)
 
 
 def _default_runner(path: Path):
@@ -101,7 +105,7 @@ def _default_runner(path: Path):
 
 
 def exercise_statuses(
-    workspace: Path,
+    workspace: Workspace,
     store: ProgressStore,
     course: Course,
     *,
@@ -112,14 +116,14 @@ def exercise_statuses(
     checks = store.load().get("checks", {})
     statuses = []
     for lesson_id in LESSON_IDS:
-        path = exercise_notebook(workspace, lesson_id)
-        rel = path.relative_to(workspace).as_posix()
+        path = workspace.exercise_notebook(lesson_id)
+        rel = workspace.relative(path)
         if not path.is_file():
             if (course.root / rel).is_file():  # the course has it; the workspace lost it
                 statuses.append(ExerciseStatus(lesson_id, rel, "missing (`descentlab start` copies it again)"))
             continue
-        digest = file_digest(path)
-        if digest in _untouched_digests(workspace, course, rel):
+        digest = _digest(path)
+        if _untouched(workspace, course, rel, digest):
             statuses.append(ExerciseStatus(lesson_id, rel, "not started"))
             continue
         cached = checks.get(rel) if isinstance(checks.get(rel), dict) else None
@@ -131,26 +135,44 @@ def exercise_statuses(
             statuses.append(_from_cache(lesson_id, rel, state, cached or {}))
             continue
         try:
-            report = runner(path)
-            record = {
-                "digest": digest,
-                "passed": sum(r.passed for r in report.results),
-                "total": len(report.results),
-                "score": report.score,
-                "max_score": report.max_score,
-                "at": now.isoformat(),
-                "problems": list(report.problems),
-            }
+            record = check_record(digest, runner(path), now)
         except CourseError as exc:
             record = {"digest": digest, "passed": 0, "total": 0, "score": 0.0, "max_score": 0.0,
                       "at": now.isoformat(), "problems": [str(exc)]}
-
-        def change(data: dict, rel: str = rel, record: dict = record) -> None:
-            data["checks"][rel] = record
-
-        store.update(change)
+        save_check(store, rel, record)
         statuses.append(_from_cache(lesson_id, rel, "checked", record))
     return statuses
+
+
+def check_record(digest: str, report, now: datetime) -> dict:
+    """What the progress file keeps of one check of a notebook whose SHA-256 is ``digest``."""
+    return {
+        "digest": digest,
+        "passed": sum(r.passed for r in report.results),
+        "total": len(report.results),
+        "score": report.score,
+        "max_score": report.max_score,
+        "at": now.isoformat(),
+        "problems": list(report.problems),
+    }
+
+
+def save_check(store: ProgressStore, rel: str, record: dict) -> None:
+    def change(data: dict) -> None:
+        data["checks"][rel] = record
+
+    store.update(change)
+
+
+def remember_check(workspace: Workspace, path: Path, report) -> None:
+    """Keep a `descentlab check` result of a workspace exercise, so `descentlab progress`
+    and the course map show it without running the notebook again."""
+    rel = workspace.relative(path)
+    lesson_ids = [i for i in LESSON_IDS if workspace.relative(workspace.exercise_notebook(i)) == rel]
+    if not lesson_ids or not path.is_file():
+        return
+    record = check_record(_digest(path), report, datetime.now(timezone.utc))
+    save_check(ProgressStore(workspace.progress_file), rel, record)
 
 
 def _from_cache(lesson_id: str, rel: str, state: str, record: dict) -> ExerciseStatus:
@@ -168,14 +190,14 @@ def _from_cache(lesson_id: str, rel: str, state: str, record: dict) -> ExerciseS
     )
 
 
-def quiz_statuses(saved: dict) -> list[QuizStatus]:
-    from .quiz import QuizError, load_quiz  # ipywidgets import: only when summarising
+def quiz_statuses(saved: dict, workspace: Workspace) -> list[QuizStatus]:
+    from .quiz_bank import QuizError, load_quiz
 
     statuses = []
     for lesson_id in LESSON_IDS:
         answers = saved.get(lesson_id, {}) if isinstance(saved.get(lesson_id), dict) else {}
         try:
-            bank = load_quiz(lesson_id)
+            bank = load_quiz(workspace.quiz_bank(lesson_id))
         except QuizError as exc:
             statuses.append(QuizStatus(lesson_id, 0, 0, 0, 0, error=str(exc).splitlines()[0]))
             continue
@@ -208,7 +230,7 @@ def card_status(saved: dict, now: datetime, glossary_path: Path | None = None) -
 
 
 def summarize(
-    workspace: Path | None = None,
+    workspace: Workspace | Path | None = None,
     *,
     run: bool = True,
     runner: Callable[[Path], object] = _default_runner,
@@ -216,17 +238,18 @@ def summarize(
     glossary_path: Path | None = None,
 ) -> ProgressSummary:
     """Collect a learner's progress in ``workspace`` (default: found from the cwd)."""
-    workspace = Path(workspace).resolve() if workspace is not None else find_workspace()
+    if not isinstance(workspace, Workspace):
+        workspace = Workspace.named(workspace) if workspace is not None else Workspace.find()
     now = (clock or (lambda: datetime.now(timezone.utc)))()
-    store = ProgressStore(workspace / STATE_DIR / PROGRESS_FILE, clock=lambda: now)
-    course = find_course(workspace)
+    store = ProgressStore(workspace.progress_file, clock=lambda: now)
+    course = find_course(workspace.root)
     exercises = exercise_statuses(workspace, store, course, run=run, runner=runner, now=now)
     saved = store.load()
     return ProgressSummary(
-        workspace=str(workspace),
+        workspace=str(workspace.root),
         exercises=exercises,
-        quizzes=quiz_statuses(saved.get("quizzes", {})),
-        cards=card_status(saved.get("cards", {}), now, glossary_path),
+        quizzes=quiz_statuses(saved.get("quizzes", {}), workspace),
+        cards=card_status(saved.get("cards", {}), now, glossary_path or workspace.glossary),
         notes=list(store.notes),
     )
 
@@ -234,7 +257,7 @@ def summarize(
 def format_summary(summary: ProgressSummary) -> str:
     name = lambda lesson_id: f"{lesson_id[:2]} {LESSONS[lesson_id]}"  # noqa: E731
     width = max(len(name(i)) for i in LESSON_IDS) + 2
-    lines = [f"descentlab progress: {summary.workspace}", ""]
+    lines = [f"descentlab progress: workspace {summary.workspace}", ""]
     lines.append("Exercises (visible tests; hidden tests run only at grading)")
     if not summary.exercises:
         lines.append("  no exercise notebooks in this folder (is it your workspace? see --workspace)")
@@ -287,8 +310,6 @@ def register(subparsers) -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
-    if args.workspace is not None and not args.workspace.is_dir():
-        raise CourseError(f"{args.workspace}: no such folder")
     summary = summarize(args.workspace, run=not args.no_run)
     print(json.dumps(summary.to_json(), indent=2) if args.json else format_summary(summary))
     return 0

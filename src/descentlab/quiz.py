@@ -1,60 +1,39 @@
-"""Lesson quizzes: the question banks (``lessons/quizzes/<lesson id>.yml``) and the widget.
+"""The Quiz widget: a lesson's questions with Check / Retry, feedback and a running score.
 
-A bank is a YAML mapping::
+``Quiz("01_objective_functions")`` (or ``Quiz("01")``) shows every question of the lesson's
+bank (:mod:`descentlab.quiz_bank` loads and checks it; in a workspace the sealed copy) with
+its own Check and Retry buttons, immediate feedback with explanations, and a running
+score. After a wrong answer the learner sees why the option they picked is wrong; the
+right answer is revealed after the second wrong try.
 
-    lesson: 01_objective_functions        # must match the file name
-    concepts:                             # the lesson's syllabus concepts, by key
-      objective: what an objective function is
-    questions:
-      - id: objective-vs-machinery        # lower-case words joined by '-'
-        concept: objective                # a key of `concepts`
-        type: single                      # single | multiple | numeric
-        prompt: Which one is the function the model minimizes?
-        choices:                          # single and multiple
-          - text: the objective function
-            correct: true
-            explanation: why this one is right
-          - text: synchronous updates
-            explanation: why this one is not
-        explanation: optional words shown once the question is answered right
-      - id: mse-by-hand
-        concept: mse
-        type: numeric
-        prompt: ...
-        answer: 2.5                       # numeric
-        tolerance: 0.01                   # accepted absolute error, > 0
-        explanation: how to get there     # required for numeric
-        hint: shown after a wrong try     # optional
+The choices of a question are shown in a shuffled order (:func:`choice_order`) drawn from
+the workspace's seed (:mod:`descentlab.learner_seed`), the lesson and the question: the same
+for one learner on every reload, different between learners, so the right answer is no longer
+always choice A. Letters (A, B, ...) name the *shown* positions; the Python API
+(:meth:`Quiz.answer`, :meth:`QuestionView.picked`) speaks in the bank's choice indices.
 
-Every concept needs at least one question. Faults are reported like the glossary's: one
-line each, naming the file, the line and the question (:class:`QuizError`).
-
-``Quiz("01_objective_functions")`` (or ``Quiz("01")``) shows every question with its own
-Check and Retry buttons, immediate feedback with explanations, and a running score. After a
-wrong answer the learner sees why the option they picked is wrong; the right answer is
-revealed after the second wrong try. Answers are saved in the workspace's progress file
-(:mod:`descentlab.progress_store`) and shown again when the quiz is re-opened.
+Answers are saved in the workspace's progress file (:mod:`descentlab.progress_store`) as
+choice texts, so they come back in any order and survive a reshuffle.
 """
 from __future__ import annotations
 
-import difflib
-import re
-from dataclasses import dataclass
+import hashlib
+import random
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Sequence
 
 import ipywidgets as widgets
-import yaml
 
-from .course import LESSON_IDS, LESSONS, find_course, resolve_lesson_id
+from .course import LESSONS
+from .learner_seed import read_seed
 from .progress_store import ProgressStore
+from .quiz_bank import (  # noqa: F401  (re-exported: the names quiz.py always offered)
+    QUESTION_TYPES, Choice, Question, QuizBank, QuizError, load_quiz, quiz_path,
+)
 from .richtext import to_html
-from .yamlfile import Fault, MappingReader, YamlSchemaError, compose_file, kind_of, line_of
 
-QUESTION_TYPES = ("single", "multiple", "numeric")
-QUESTION_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 CSS_CLASSES = (
     "dl-quiz", "dl-quiz-title", "dl-score", "dl-note", "dl-question", "dl-question-prompt",
     "dl-choices", "dl-choice", "dl-choice-box", "dl-choice-text", "dl-numeric", "dl-check",
@@ -62,198 +41,12 @@ CSS_CLASSES = (
 )
 
 
-class QuizError(YamlSchemaError):
-    """A quiz bank breaks its schema; the message names file, line and question per fault."""
-
-
-@dataclass(frozen=True)
-class Choice:
-    text: str
-    correct: bool
-    explanation: str
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    type: str
-    prompt: str
-    concept: str
-    choices: tuple[Choice, ...] = ()
-    answer: float | None = None
-    tolerance: float | None = None
-    explanation: str = ""
-    hint: str = ""
-    line: int = 0
-
-    @property
-    def correct_choices(self) -> tuple[int, ...]:
-        return tuple(i for i, c in enumerate(self.choices) if c.correct)
-
-    def is_correct(self, response: Sequence[int] | float) -> bool:
-        """``response``: the picked choice indices (single, multiple) or a number (numeric)."""
-        if self.type == "numeric":
-            return abs(float(response) - self.answer) <= self.tolerance
-        return set(response) == set(self.correct_choices)
-
-
-@dataclass(frozen=True)
-class QuizBank:
-    lesson: str
-    concepts: dict[str, str]
-    questions: tuple[Question, ...]
-    path: Path
-
-    def question(self, question_id: str) -> Question:
-        for q in self.questions:
-            if q.id == question_id:
-                return q
-        raise KeyError(question_id)
-
-
-def quiz_path(lesson_id: str) -> Path:
-    return find_course(Path.cwd()).quizzes / f"{lesson_id}.yml"
-
-
-def load_quiz(source: str | Path) -> QuizBank:
-    """Load and validate a bank: a lesson id or number ("01", "01_objective_functions"),
-    or the path of a ``.yml`` file."""
-    path = Path(source)
-    if path.suffix not in (".yml", ".yaml"):
-        path = quiz_path(resolve_lesson_id(str(source)))
-    root = compose_file(path, QuizError)
-    if root is None:
-        raise QuizError([Fault(path, 0, "", "the file is empty; expected 'lesson:', 'concepts:' and 'questions:'")])
-    if not isinstance(root, yaml.MappingNode):
-        raise QuizError([Fault(path, line_of(root), "", f"expected a mapping with 'lesson:', 'concepts:' and 'questions:', found {kind_of(root)}")])
-    faults: list[Fault] = []
-    top = MappingReader(root, path, "", faults, ("lesson", "concepts", "questions"))
-    lesson = top.text("lesson")
-    if lesson and lesson not in LESSONS:
-        close = difflib.get_close_matches(lesson, LESSON_IDS, n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        top.fault(top.node_of("lesson"), f"unknown lesson {lesson!r}{hint}")
-    elif lesson and path.stem in LESSONS and path.stem != lesson:
-        top.fault(top.node_of("lesson"), f"lesson {lesson!r} does not match the file name {path.name!r}")
-
-    concepts: dict[str, str] = {}
-    concepts_node = top.node_of("concepts")
-    if concepts_node is not None:
-        if not isinstance(concepts_node, yaml.MappingNode) or not concepts_node.value:
-            top.fault(concepts_node, f"'concepts' must map concept keys to descriptions, not {kind_of(concepts_node)}")
-        else:
-            names = tuple(k.value for k, _ in concepts_node.value if isinstance(k, yaml.ScalarNode))
-            reader = MappingReader(concepts_node, path, "concepts", faults, names)
-            concepts = {key: reader.text(key) for key in reader.values}
-
-    questions: list[Question] = []
-    concept_used: set[str] = set()
-    seen_ids: dict[str, int] = {}
-    questions_node = top.node_of("questions")
-    if questions_node is not None and (not isinstance(questions_node, yaml.SequenceNode) or not questions_node.value):
-        top.fault(questions_node, f"'questions' must be a non-empty list, not {kind_of(questions_node)}")
-    elif questions_node is not None:
-        for position, node in enumerate(questions_node.value, start=1):
-            question = _read_question(node, position, path, faults, concepts, seen_ids, concept_used)
-            if question is not None:
-                questions.append(question)
-    # A question whose concept is missing may be the one meant to cover a concept: then
-    # the missing field is the fault to report, not the uncovered concept.
-    if concepts and isinstance(questions_node, yaml.SequenceNode) and questions_node.value and "" not in concept_used:
-        for key, _ in concepts_node.value:
-            if key.value in concepts and key.value not in concept_used:
-                faults.append(Fault(path, line_of(key), f"concept {key.value!r}", "has no question; every concept needs at least one"))
-    if faults:
-        raise QuizError(sorted(faults, key=lambda f: f.line))
-    return QuizBank(lesson, concepts, tuple(questions), path)
-
-
-def _read_question(node, position, path, faults, concepts, seen_ids, concept_used) -> Question | None:
-    if not isinstance(node, yaml.MappingNode):
-        faults.append(Fault(path, line_of(node), f"question {position}", f"expected 'id: ...' fields, found {kind_of(node)}"))
-        concept_used.add("")
-        return None
-    id_node = next((v for k, v in node.value if getattr(k, "value", None) == "id"), None)
-    named = isinstance(id_node, yaml.ScalarNode) and id_node.value.strip()
-    subject = f"question {id_node.value.strip()!r}" if named else f"question {position}"
-    r = MappingReader(node, path, subject, faults, ("id", "type", "concept", "prompt"),
-                      ("choices", "answer", "tolerance", "explanation", "hint"))
-    qid = r.text("id")
-    if qid and not QUESTION_ID.match(qid):
-        r.fault(r.node_of("id"), f"question id {qid!r} must be lower-case letters and digits joined by '-'")
-    if qid in seen_ids:
-        r.fault(r.node_of("id"), f"duplicate question id {qid!r} (first used on line {seen_ids[qid]})")
-    elif qid:
-        seen_ids[qid] = line_of(r.node_of("id"))
-    qtype = r.text("type")
-    if qtype and qtype not in QUESTION_TYPES:
-        close = difflib.get_close_matches(qtype, QUESTION_TYPES, n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        r.fault(r.node_of("type"), f"unknown question type {qtype!r}{hint}; types: {', '.join(QUESTION_TYPES)}")
-    concept = r.text("concept")
-    concept_used.add(concept)
-    if concept and concepts and concept not in concepts:
-        close = difflib.get_close_matches(concept, list(concepts), n=1, cutoff=0.5)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        r.fault(r.node_of("concept"), f"unknown concept {concept!r}{hint}; the bank's concepts: {', '.join(concepts)}")
-    prompt = r.text("prompt")
-    explanation = r.text("explanation", required=qtype == "numeric")
-    hint_text = r.text("hint", required=False)
-    choices: list[Choice] = []
-    answer = tolerance = None
-    if qtype in ("single", "multiple"):
-        for key in ("answer", "tolerance"):
-            if r.has(key):
-                r.fault(r.node_of(key), f"{key!r} belongs to numeric questions; a {qtype} question has 'choices'")
-        choices = _read_choices(r, qtype)
-    elif qtype == "numeric":
-        if r.has("choices"):
-            r.fault(r.node_of("choices"), "a numeric question has 'answer' and 'tolerance', not 'choices'")
-        for key in ("answer", "tolerance"):
-            if not r.has(key):
-                r.fault(node, f"missing field {key!r} (numeric questions need 'answer' and 'tolerance')")
-        if not r.has("explanation"):
-            r.fault(node, "missing field 'explanation' (numeric questions explain how to get the answer)")
-        answer, tolerance = r.number("answer"), r.number("tolerance")
-        if tolerance is not None and not tolerance > 0:
-            r.fault(r.node_of("tolerance"), f"tolerance must be greater than 0, not {tolerance:g}")
-    if not (qid and qtype in QUESTION_TYPES and concept and prompt):
-        return None
-    return Question(qid, qtype, prompt, concept, tuple(choices), answer, tolerance, explanation, hint_text, line_of(node))
-
-
-def _read_choices(r: MappingReader, qtype: str) -> list[Choice]:
-    node = r.node_of("choices")
-    if node is None:
-        r.fault(r.node, f"missing field 'choices' (a {qtype} question needs at least two)")
-        return []
-    if not isinstance(node, yaml.SequenceNode) or len(node.value) < 2:
-        found = f"{len(node.value)} option" if isinstance(node, yaml.SequenceNode) else kind_of(node)
-        r.fault(node, f"'choices' must be a list of at least two options, not {found}")
-        return []
-    choices: list[Choice] = []
-    seen: set[str] = set()
-    readable = True  # every 'correct' could be read, so counting them means something
-    for item in node.value:
-        if not isinstance(item, yaml.MappingNode):
-            r.fault(item, f"each choice needs 'text:' and 'explanation:', found {kind_of(item)}")
-            continue
-        c = MappingReader(item, r.path, r.subject, r.faults, ("text", "explanation"), ("correct",))
-        text, explanation = c.text("text"), c.text("explanation")
-        before = len(r.faults)
-        correct = c.flag("correct")
-        readable = readable and len(r.faults) == before
-        if text.lower() in seen:
-            c.fault(item, f"choice {text!r} appears twice")
-        seen.add(text.lower())
-        choices.append(Choice(text, correct, explanation))
-    right = sum(c.correct for c in choices)
-    readable = readable and len(choices) == len(node.value)
-    if qtype == "single" and readable and right != 1:
-        r.fault(node, f"a single-choice question needs exactly one choice with 'correct: true', found {right}")
-    if qtype == "multiple" and readable and right == 0:
-        r.fault(node, "a multiple-choice question needs at least one choice with 'correct: true'")
-    return choices
+def choice_order(seed: str, lesson: str, question: Question) -> list[int]:
+    """The bank indices of ``question``'s choices in the order one learner sees them."""
+    order = list(range(len(question.choices)))
+    digest = hashlib.sha256(f"{seed}/{lesson}/{question.id}".encode("utf-8")).digest()
+    random.Random(int.from_bytes(digest[:8], "big")).shuffle(order)
+    return order
 
 
 def parse_number(text: str) -> float | None:
@@ -272,9 +65,12 @@ def parse_number(text: str) -> float | None:
 class QuestionView(widgets.VBox):
     """One question: prompt, inputs, Check / Retry, feedback."""
 
-    def __init__(self, question: Question, number: int, on_result: Callable[["QuestionView"], None]):
+    def __init__(self, question: Question, number: int, on_result: Callable[["QuestionView"], None],
+                 order: Sequence[int] | None = None):
         super().__init__()
         self.question = question
+        # order[k]: the bank index of the choice shown k-th; boxes[i]: bank choice i's box
+        self.order: list[int] = list(order) if order is not None else list(range(len(question.choices)))
         self._on_result = on_result
         self.attempts = 0
         self.misses = 0  # wrong attempts; the answer is revealed from the second on
@@ -296,15 +92,16 @@ class QuestionView(widgets.VBox):
             inputs = self.number_box
         else:
             for i, choice in enumerate(question.choices):
-                box = widgets.Checkbox(value=False, indent=False, description=f"{chr(65 + i)}",
+                box = widgets.Checkbox(value=False, indent=False, description=self.letter(i),
                                        layout=widgets.Layout(width="3.5em"))
                 box.add_class("dl-choice-box")
                 box.observe(self._exclusive(i), names="value")
-                label = widgets.HTMLMath(to_html(choice.text))
-                label.add_class("dl-choice-text")
-                row = widgets.HBox([box, label])
-                row.add_class("dl-choice")
                 self.boxes.append(box)
+            for i in self.order:
+                label = widgets.HTMLMath(to_html(question.choices[i].text))
+                label.add_class("dl-choice-text")
+                row = widgets.HBox([self.boxes[i], label])
+                row.add_class("dl-choice")
                 rows.append(row)
             inputs = widgets.VBox(rows)
             inputs.add_class("dl-choices")
@@ -322,6 +119,10 @@ class QuestionView(widgets.VBox):
         self.add_class(f"dl-question-{question.type}")
         self.add_class(f"dl-q-{question.id}")
         self._set_locked(False)
+
+    def letter(self, index: int) -> str:
+        """The letter shown beside bank choice ``index``."""
+        return chr(65 + self.order.index(index))
 
     def _exclusive(self, index: int):
         def changed(change):
@@ -412,10 +213,10 @@ class QuestionView(widgets.VBox):
                 return text + f"The answer is {q.answer:g}. {to_html(q.explanation)}"
             return text + (to_html(q.hint) + " " if q.hint else "") + "Press <b>Retry</b> to try again."
         lines = []
-        for i in response:
+        for i in sorted(response, key=self.order.index):
             choice = q.choices[i]
             mark = "✔" if choice.correct else "✘"
-            lines.append(f"{mark} <b>{chr(65 + i)}</b>: {to_html(choice.explanation)}")
+            lines.append(f"{mark} <b>{self.letter(i)}</b>: {to_html(choice.explanation)}")
         if self.correct:
             head = "✔ <b>Correct.</b>"
             extra = [to_html(q.explanation)] if q.explanation else []
@@ -425,9 +226,10 @@ class QuestionView(widgets.VBox):
         if q.type == "multiple" and missing and not reveal:
             lines.append(f"You left out {len(missing)} right option{'s' if len(missing) > 1 else ''}.")
         if reveal:
-            right = ", ".join(chr(65 + i) for i in q.correct_choices)
+            shown = sorted(q.correct_choices, key=self.order.index)
+            right = ", ".join(self.letter(i) for i in shown)
             lines.append(f"The answer: <b>{right}</b>. " + " ".join(
-                to_html(q.choices[i].explanation) for i in q.correct_choices if i not in response))
+                to_html(q.choices[i].explanation) for i in shown if i not in response))
         else:
             lines.append("Press <b>Retry</b> to try again.")
         return "<br>".join([head, *lines])
@@ -478,19 +280,22 @@ class Quiz(widgets.VBox):
         progress_path: Path | str | None = None,
         clock: Callable[[], datetime] | None = None,
         bank: QuizBank | None = None,
+        seed: str | None = None,
     ):
         super().__init__()
         self.bank = bank if bank is not None else load_quiz(lesson)
         self.questions: list[Question] = list(self.bank.questions)
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.store = ProgressStore(progress_path, clock=self.clock)
+        self.seed = seed if seed is not None else read_seed(self.store.path.parent)
         self.title = widgets.HTML(f"<h3 style='margin:4px 0'>Quiz: {LESSONS.get(self.bank.lesson, self.bank.lesson)}</h3>")
         self.title.add_class("dl-quiz-title")
         self.score_label = widgets.HTML()
         self.score_label.add_class("dl-score")
         self.note = widgets.HTML()
         self.note.add_class("dl-note")
-        self.views = [QuestionView(q, n, self._record) for n, q in enumerate(self.questions, start=1)]
+        self.views = [QuestionView(q, n, self._record, choice_order(self.seed, self.bank.lesson, q))
+                      for n, q in enumerate(self.questions, start=1)]
         saved = self.store.load().get("quizzes", {}).get(self.bank.lesson, {})
         if isinstance(saved, dict):
             for view in self.views:

@@ -3,7 +3,7 @@
 PyYAML's ``safe_load`` forgets where each value came from and silently keeps the last of
 two equal keys. The course files are edited by people, so every fault must say *where*:
 we compose the file into PyYAML's node tree (each node carries its ``start_mark``), and
-the schema code in ``glossary.py`` and ``quiz.py`` reads values from the nodes. Faults
+the schema code in ``glossary.py`` and ``quiz_bank.py`` reads values from the nodes. Faults
 are collected as :class:`Fault` records and raised together as one
 :class:`YamlSchemaError` whose message has one line per fault:
 ``glossary.yml, line 12, term 'gradient': unknown key 'defintion' (did you mean 'definition'?)``.

@@ -35,6 +35,8 @@ from pathlib import Path
 
 import pytest
 
+from descentlab.save_hook import HOOK as SAVE_HOOK
+
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
 REPO = HERE.parents[1]
@@ -350,6 +352,7 @@ def _serve(workspace: Path, env: dict[str, str], e2e_tmp: Path, plugins_hidden):
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={workspace}",
+        f"--ContentsManager.pre_save_hook={SAVE_HOOK}",  # as `descentlab start` runs it
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--ServerApp.shutdown_no_activity_timeout=0",

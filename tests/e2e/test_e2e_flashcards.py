@@ -14,18 +14,19 @@ from labdriver import (
 )
 
 TOPIC = "01_objective_functions"
-COUNTER = re.compile(r"^(\d+) / (\d+) · (\d+) due$")
+COUNTER = re.compile(r"^(\d+) / (\d+) · (\d+) due today( · next in .+)?$")
 
 
 def counter(widget) -> tuple[int, int, int]:
     text = normalized_text(widget.locator(".dl-counter"))
     match = COUNTER.match(text)
     assert match, f"the flashcard counter reads {text!r}, expected 'i / n · d due'"
-    return tuple(int(g) for g in match.groups())
+    return tuple(int(g) for g in match.groups()[:3])
 
 
 def expect_counter(widget, position: int, total: int, due: int) -> None:
-    expect(widget.locator(".dl-counter")).to_have_text(f"{position} / {total} · {due} due")
+    expect(widget.locator(".dl-counter")).to_have_text(
+        re.compile(rf"^{position} / {total} · {due} due today( · next in .+)?$"))
 
 
 def shown_entry(widget, entries):
@@ -71,7 +72,9 @@ def test_flashcards_flip_next_knew_and_progress_survives(lab_page):
     second = shown_entry(widget, entries)
     assert second.term != first.term, "Next showed the same card again"
 
-    # "Knew it" schedules the card for later: one fewer due.
+    # "Knew it" (once flipped) schedules the card for later: one fewer due today.
+    expect(widget.locator(".dl-knew")).to_be_disabled()
+    widget.locator(".dl-flip").click()
     widget.locator(".dl-knew").click()
     expect_counter(widget, 3, total, total - 1)
     expect(widget.locator(".dl-status")).to_contain_text(f"Knew it: {second.term}")
@@ -99,6 +102,6 @@ def test_flashcards_flip_next_knew_and_progress_survives(lab_page):
         widget.locator(".dl-next").click()
     expect_counter(widget, total, total, total - 1)
     assert shown_entry(widget, entries).term == second.term
-    expect(widget.locator(".dl-card-front")).to_contain_text("box 1 · back in")
+    expect(widget.locator(".dl-card-front")).to_contain_text("review · back in 2 days")
 
     assert not problems(page), "\n".join(map(str, problems(page)))

@@ -11,22 +11,30 @@ from labdriver import code_cell, normalized_text, own_workspace, plain_snippet, 
 LESSON = "01_objective_functions"
 
 
-def choose_and_check(question, index: int) -> None:
-    question.locator(".dl-choice-box input[type=checkbox]").nth(index).check()
+def shown_position(folder, lesson: str, q, index: int) -> int:
+    """Where bank choice ``index`` is shown: the widget shuffles by the workspace's seed."""
+    from descentlab.learner_seed import read_seed
+    from descentlab.quiz import choice_order
+
+    return choice_order(read_seed(folder / ".descentlab"), lesson, q).index(index)
+
+
+def choose_and_check(question, position: int) -> None:
+    question.locator(".dl-choice-box input[type=checkbox]").nth(position).check()
     question.locator(".dl-check").click()
 
 
 def test_quiz_right_and_wrong_answers_feedback_and_score(lab_page):
-    from descentlab.quiz import load_quiz
+    from descentlab.quiz_bank import load_quiz
 
     page = lab_page.page
-    bank = load_quiz(lab_page.server.course_root / "lessons" / "quizzes" / f"{LESSON}.yml")
+    folder = own_workspace(lab_page.server.workspace, "e2e_quiz")
+    bank = load_quiz(folder / "lessons" / "quizzes" / f"{LESSON}.yml")  # the sealed copy the widget reads
     singles = [q for q in bank.questions if q.type == "single"]
     assert len(singles) >= 2, f"the {LESSON} quiz needs two single-choice questions for this test"
     right_q, wrong_q = singles[0], singles[1]
     total = len(bank.questions)
 
-    folder = own_workspace(lab_page.server.workspace, "e2e_quiz")
     write_notebook(folder / "quiz.ipynb", [f'from descentlab import Quiz\nQuiz("{LESSON}")'])
     lab_page.open("e2e_quiz/quiz.ipynb")
     cell = code_cell(page, 0)
@@ -41,7 +49,7 @@ def test_quiz_right_and_wrong_answers_feedback_and_score(lab_page):
     # A right answer: "Correct", the option's own explanation, the score goes up.
     question = quiz.locator(f".dl-q-{right_q.id}")
     index = right_q.correct_choices[0]
-    choose_and_check(question, index)
+    choose_and_check(question, shown_position(folder, LESSON, right_q, index))
     feedback = question.locator(".dl-feedback")
     expect(feedback).to_have_class(re.compile(r"\bdl-correct\b"))
     expect(feedback).to_contain_text("Correct.")
@@ -51,7 +59,7 @@ def test_quiz_right_and_wrong_answers_feedback_and_score(lab_page):
     # A wrong answer: "Not quite", why that option is wrong, no point; the answer stays hidden.
     question = quiz.locator(f".dl-q-{wrong_q.id}")
     index = next(i for i, c in enumerate(wrong_q.choices) if not c.correct)
-    choose_and_check(question, index)
+    choose_and_check(question, shown_position(folder, LESSON, wrong_q, index))
     feedback = question.locator(".dl-feedback")
     expect(feedback).to_have_class(re.compile(r"\bdl-wrong\b"))
     expect(feedback).to_contain_text("Not quite.")
