@@ -12,7 +12,6 @@ import shutil
 import time
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from labdriver import cell_containing, save, set_cell_source
