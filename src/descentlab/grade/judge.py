@@ -32,8 +32,9 @@ import numpy as np
 from ..notebook import learner_message
 from .memory import TracemallocShim
 from .program import Cell, build_program
-from .sandbox import Limits, sandbox_uid, start_runner
+from .sandbox import Limits, start_unconfined
 from .verdict import CellVerdict, Event, NotebookVerdict
+from .zygote import Zygote, ZygoteError, shared
 from .wire import Channel, ChannelClosed, ChannelTimeout, NotPlainData, WireError, decode, describe_type, encode
 
 MAX_RESTARTS = 3
@@ -85,9 +86,13 @@ class Session:
 
     def __init__(self, judge: "Judge"):
         self.judge = judge
-        config = judge.config
-        self.process = start_runner(config.mode, config.limits, list(config.protected), uid=sandbox_uid(),
-                                    workdir=config.fallback_workdir)
+        if judge.config.mode == "bwrap":
+            try:
+                self.process = judge.zygote().spawn(judge.config.limits)
+            except ZygoteError as exc:
+                raise OSError(str(exc)) from None
+        else:
+            self.process = start_unconfined(judge.config.limits, judge.config.fallback_workdir)
         self.channel = Channel(self.process.stdout.fileno(), self.process.stdin.fileno())
         os.set_blocking(self.process.stdout.fileno(), False)
         os.set_blocking(self.process.stdin.fileno(), False)
@@ -171,6 +176,13 @@ class Session:
             self.kill()
 
     def exit_description(self) -> str:
+        limit = getattr(self.process, "limit_hit", None)
+        if limit == "memory":
+            return (f"was stopped: all its processes together used more than {self.judge.limits.memory_mb} MB "
+                    "(the memory limit)")
+        if limit == "cpu":
+            return (f"was stopped: all its processes together used more than {self.judge.limits.cpu_seconds} s "
+                    "of CPU time (the CPU-time limit)")
         signum = self.signal_number()
         if signum is not None:
             import signal
@@ -195,8 +207,6 @@ class Session:
             return None
         if code < 0:
             return -code
-        if self.judge.mode == "bwrap" and code > 128:
-            return code - 128
         return None
 
 
@@ -251,6 +261,15 @@ class Judge:
         self.poison: set[str] = set()  # labels of cells that killed the sandbox
         self.data_names: set[str] = set()  # learner data (not functions) copied into the namespace
         self.tracemalloc: TracemallocShim | None = None
+        self._own_zygote: Zygote | None = None
+
+    def zygote(self) -> Zygote:
+        """The round's zygote, or one of this judge's own when none was started."""
+        if shared() is not None:
+            return shared()
+        if self._own_zygote is None:
+            self._own_zygote = Zygote.start(self.limits, list(self.config.protected))
+        return self._own_zygote
 
     # -- arguments ------------------------------------------------------------------
     def handle(self, value: Any) -> dict:
@@ -438,6 +457,8 @@ class Judge:
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
+        if self._own_zygote is not None:
+            self._own_zygote.close()
 
 
 # -- trusted cells -------------------------------------------------------------------
