@@ -22,13 +22,13 @@ import sys
 from .task import SubmissionTask
 from .verdict import GRADER_ERROR, TIMED_OUT, SubmissionVerdict
 
-HARD_MARGIN = 30.0  # seconds past the submission's own timeout before the child is killed
+HARD_MARGIN = 30.0  # at most this many seconds past the submission's own timeout
 MAX_VERDICT_BYTES = 64 * 1024 * 1024
 
 
 def grade_isolated(task: SubmissionTask) -> SubmissionVerdict:
     """``task.grade_submission(task)`` in a child process, killed after the timeout."""
-    limit = float(task.timeout) + HARD_MARGIN
+    limit = float(task.timeout) + min(HARD_MARGIN, 5.0 + float(task.timeout))
     child = subprocess.Popen(
         [sys.executable, "-I", "-m", "descentlab.grade.isolated"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
