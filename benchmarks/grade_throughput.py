@@ -10,10 +10,11 @@ partly wrong, a third untouched stubs), then in one run:
    local Dask cluster of one worker process per core (`--dask-scheduler`);
 checks that every grader gave the same total per learner, and prints the wall times, the
 ratios, the fixed cost per submission and the learners' own compute apart:
-- fixed cost: the same round over N submissions whose answers return at once (so the
-  learner computes nothing), wall time per submission times the workers; and the fork of a
-  fresh sandboxed runner from the warm template, until it answers;
-- learner compute: the mixed round's cost per submission minus the fixed cost;
+- fixed cost: rounds of N and 2N submissions whose answers return at once (the learner
+  computes nothing); their difference over N is the cost of one more submission (CPU of
+  the grader and everything under it, and wall), without the round's own start; and the
+  fork of a fresh sandboxed runner from the warm template, until it answers;
+- learner compute: the mixed round's CPU per submission minus the instant round's;
 3. with --scale, rounds of growing size (generated the same way), each printing its time per
    submission, the grader's peak memory (ru_maxrss of the grader and of its largest child)
    and the load average beside it.
@@ -154,7 +155,7 @@ def dask_round(root: Path, assignment_id: str, workers: int) -> tuple[float, dic
     import distributed
 
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=None, silence_logs=50) as cluster:
         return descentlab_round(root, assignment_id, "dask", [f"--dask-scheduler={cluster.scheduler_address}"])
 
 
@@ -204,23 +205,32 @@ def main() -> None:
             say(f"--dask-scheduler   : {dask_s:7.1f} s  ({dask_s / args.n:.3f} s per submission, LocalCluster of "
                 f"{workers} worker processes, each task in a process of its own{ratio}; {load()})")
 
-        write_submissions(root, args.assignment, args.n, instant=True)
-        fixed_s, _ = descentlab_round(root, args.assignment, "instant", extra)
-        fixed = fixed_s * workers / args.n
-        learner = local_s * workers / args.n - fixed
-        say(f"fixed cost         : {fixed * 1000:7.1f} ms per submission (answers that return at once: "
-            f"wall x workers / N, the whole round's start included; {load()})")
-        say(f"learner compute    : {learner * 1000:7.1f} ms per submission (the mixed round minus the fixed cost)")
-        if not args.no_dask:
-            dask_fixed_s, _ = dask_round(root, args.assignment, workers)
-            say(f"dask fixed cost    : {dask_fixed_s * workers / args.n * 1000:7.1f} ms per submission ({load()})")
+        # Fixed cost: rounds of N and 2N submissions whose answers return at once; the
+        # difference is the cost of N more submissions, without the round's own start.
+        instant = {}
+        for size in (args.n, 2 * args.n):
+            write_submissions(root, args.assignment, size, instant=True)
+            instant[size] = descentlab_round(root, args.assignment, f"instant{size}", extra)[0], CPU[f"instant{size}"]
+        (wall_1, cpu_1), (wall_2, cpu_2) = instant[args.n], instant[2 * args.n]
+        fixed_wall = (wall_2 - wall_1) / args.n
+        fixed_cpu = (cpu_2 - cpu_1) / args.n
+        say(f"fixed cost         : {fixed_cpu * 1000:7.1f} ms CPU per submission, {fixed_wall * 1000:.1f} ms wall per "
+            f"submission on {workers} workers (answers that return at once; rounds of {args.n} and {2 * args.n}, "
+            f"their difference; {load()})")
+        mixed_cpu = CPU["descentlab"] / args.n
+        single_cpu = cpu_1 / args.n
+        say(f"learner compute    : {(mixed_cpu - single_cpu) * 1000:7.1f} ms CPU per submission (the mixed round "
+            f"minus the same-size instant round)")
         start, fork = fork_seconds()
         say(f"sandbox            : {start * 1000:7.1f} ms to start the warm template (once per round), "
             f"{fork * 1000:.1f} ms median to fork a fresh runner until it answers ({load()})")
 
         for size in [int(v) for v in args.scale.split(",") if v.strip()]:
-            write_submissions(root, args.assignment, size)
-            seconds, _ = descentlab_round(root, args.assignment, f"scale{size}", extra)
+            if size == args.n:
+                seconds = local_s  # the mixed round above is this size's round
+            else:
+                write_submissions(root, args.assignment, size)
+                seconds, _ = descentlab_round(root, args.assignment, f"scale{size}", extra)
             own, child = peak_memory_mb()
             say(f"scale {size:5d}        : {seconds:7.1f} s, {seconds / size * 1000:6.1f} ms per submission; "
                 f"peak memory: benchmark {own:.0f} MB, largest grader process so far {child:.0f} MB; {load()}")
