@@ -211,3 +211,15 @@ def test_uids_are_unique_among_concurrent_submissions():
             lease.release()
     else:
         assert uids == [0] * len(uids)
+
+
+def test_a_released_uid_leaves_no_lock_file_and_can_be_leased_again():
+    if os.geteuid() != 0:
+        pytest.skip("an ordinary user's sandbox never switches uid")
+    from descentlab.grade.sandbox import _lease_dir
+
+    lease = lease_uid()
+    path = _lease_dir() / str(lease.uid)
+    assert path.exists()
+    lease.release()
+    assert not path.exists()

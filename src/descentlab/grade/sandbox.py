@@ -299,11 +299,16 @@ class UidLease:
     same host, a Dask worker) never share a uid, and RLIMIT_NPROC counts one learner only.
     Released when the keeper reports every process of the submission gone."""
 
-    def __init__(self, uid: int, fd: int):
-        self.uid, self._fd = uid, fd
+    def __init__(self, uid: int, fd: int, path: Path | None = None):
+        self.uid, self._fd, self._path = uid, fd, path
 
     def release(self) -> None:
         if self._fd >= 0:
+            if self._path is not None:
+                try:
+                    self._path.unlink()  # while locked: see lease_uid for why that is safe
+                except OSError:
+                    pass
             os.close(self._fd)
             self._fd = -1
 
@@ -317,11 +322,16 @@ def lease_uid() -> UidLease:
     start = int.from_bytes(os.urandom(4), "little") % UID_COUNT
     for step in range(UID_COUNT):
         uid = UID_BASE + (start + step) % UID_COUNT
-        fd = os.open(folder / str(uid), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+        path = folder / str(uid)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            # The holder unlinks its file before it unlocks (so the folder stays small):
+            # a lock won on a file that is no longer at its path is not a lease.
+            if os.stat(path).st_ino != os.fstat(fd).st_ino:
+                raise BlockingIOError
+        except (BlockingIOError, FileNotFoundError):
             os.close(fd)
             continue
-        return UidLease(uid, fd)
+        return UidLease(uid, fd, path)
     raise OSError(f"all {UID_COUNT} sandbox uids are in use")
