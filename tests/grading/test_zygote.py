@@ -223,3 +223,15 @@ def test_a_released_uid_leaves_no_lock_file_and_can_be_leased_again():
     assert path.exists()
     lease.release()
     assert not path.exists()
+
+
+def test_the_template_imports_what_the_course_notebooks_import():
+    from descentlab.grade.zygote import imported_modules
+
+    notebooks = {"nb": {"cells": [
+        {"cell_type": "code", "source": ["import numpy as np\n", "from sklearn.datasets import load_digits\n"]},
+        {"cell_type": "code", "source": "%matplotlib inline\nimport os"},  # a magic: not parsed, skipped
+        {"cell_type": "markdown", "source": "import not_code"},
+        {"cell_type": "code", "source": "from . import relative\nfrom scipy.stats import norm"},
+    ]}}
+    assert imported_modules(notebooks) == ["numpy", "scipy.stats", "sklearn.datasets"]
