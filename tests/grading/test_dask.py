@@ -21,3 +21,51 @@ def test_grade_on_a_local_dask_cluster(course_copy, bwrap_available):
     assert scores_of(stored_result(root, "cy"))["test_cross_entropy"] == 0.0  # it calls log_softmax
     rows = {r["student_id"]: float(r["raw_score"]) for r in csv.DictReader(open(root / "autograder" / "grades.csv"))}
     assert rows == {"ada": 14.0, "bob": 12.0, "cy": 6.0}
+
+
+def _task(root, student: str, sources: dict, timeout: float):
+    from pathlib import Path
+
+    from descentlab.grade.sandbox import Limits
+    from descentlab.grade.task import SubmissionTask
+    from gradehelp import EX01
+
+    folder = root / "autograder" / "submitted" / student / EX01
+    files = [(p.name, p.read_bytes()) for p in sorted(folder.glob("*.ipynb"))]
+    return SubmissionTask(assignment=EX01, student=student, key=student, sources=sources, files=files,
+                          mode="bwrap", limits=Limits(), timeout=timeout, call_timeout=timeout / 4,
+                          protected=(str(Path(root)),))
+
+
+def test_a_task_whose_judge_hangs_ends_timed_out_and_the_cluster_grades_the_rest(course_copy, bwrap_available):
+    """A judge that never returns (here a test cell that spins, as a hash flood in what the
+    judge decodes would) is a process of its own on the worker: it is killed after the
+    submission's timeout, and tasks running beside it on the same worker are not held."""
+    import copy
+    import time
+
+    from descentlab.grade.pool import run_dask
+    from descentlab.notebook import Role, cell_role, read_sources
+    from gradehelp import EX01
+
+    root = course_copy()
+    submit(root, "ada")
+    submit(root, "bob")
+    submit(root, "hang")
+    sources = read_sources(root / "solutions" / EX01)
+    spinning = copy.deepcopy(sources)
+    for notebook in spinning.values():
+        test = next(c for c in notebook["cells"] if cell_role(c) == Role.TEST)
+        test["source"] = "while True:\n    pass\n" + "".join(test["source"])
+    tasks = [_task(root, "hang", spinning, 4.0), _task(root, "ada", sources, 30.0), _task(root, "bob", sources, 30.0)]
+    verdicts = {}
+    started = time.monotonic()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
+                                  dashboard_address=None) as cluster:
+        run_dask(tasks, cluster.scheduler_address, lambda task, verdict: verdicts.setdefault(task.student, verdict))
+    elapsed = time.monotonic() - started
+    assert verdicts["hang"].status == "timed out", verdicts["hang"].messages
+    assert "was stopped" in " ".join(verdicts["hang"].messages)
+    assert verdicts["ada"].status == verdicts["bob"].status == "graded"
+    assert verdicts["ada"].score == verdicts["bob"].score == 14.0
+    assert elapsed < 60, elapsed  # the hanging task was stopped, not waited for

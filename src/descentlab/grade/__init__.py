@@ -7,11 +7,13 @@ and each learner gets an HTML feedback page under ``autograder/feedback/<student
 The package follows the path of one submission:
 
 - ``round``: the batch, in steps: collect, reuse (resume), run, record, export;
-- ``pool``: where submissions run: forked local workers or a Dask cluster;
+- ``pool``: where submissions run: forked local workers or a Dask cluster (where each task
+  grades in a process of its own with a hard timeout: ``isolated``);
 - ``task``: one submission, as data in and data out (what a worker runs);
 - ``program``: which cells run where (course cells from solutions/, answers from the
   learner; cell roles come from ``descentlab.notebook``);
-- ``sandbox`` + ``runner``: the learner's code in a bubblewrap sandbox;
+- ``sandbox`` + ``zygote`` + ``runner``: the learner's code in a bubblewrap sandbox, each
+  notebook a fork of one warm template process, its limits kept for all its processes;
 - ``judge``: the course's test cells, outside the sandbox, calling the learner's functions
   through proxies;
 - ``wire``: the strict plain-data format between the two;

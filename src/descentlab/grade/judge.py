@@ -37,8 +37,9 @@ from ..notebook import NOT_IMPLEMENTED, function_under_test, learner_message
 from .handles import COMPARISONS, MAX_HANDLES, HandleError, RemoteMethod, RemoteObject, parse_tag
 from .learner_exceptions import exception_from, public_type
 from .program import Cell, build_program
-from .sandbox import Limits, sandbox_uid, start_runner
+from .sandbox import Limits, start_unconfined
 from .verdict import CellVerdict, Event, NotebookVerdict
+from .zygote import Zygote, ZygoteError, shared
 from .wire import Channel, ChannelClosed, ChannelTimeout, NotPlainData, WireError, decode, describe_type, encode
 
 MAX_RESTARTS = 3
@@ -77,9 +78,13 @@ class Session:
 
     def __init__(self, judge: "Judge"):
         self.judge = judge
-        config = judge.config
-        self.process = start_runner(config.mode, config.limits, list(config.protected), uid=sandbox_uid(),
-                                    workdir=config.fallback_workdir)
+        if judge.config.mode == "bwrap":
+            try:
+                self.process = judge.zygote().spawn(judge.config.limits)
+            except ZygoteError as exc:
+                raise OSError(str(exc)) from None
+        else:
+            self.process = start_unconfined(judge.config.limits, judge.config.fallback_workdir)
         self.channel = Channel(self.process.stdout.fileno(), self.process.stdin.fileno())
         os.set_blocking(self.process.stdout.fileno(), False)
         os.set_blocking(self.process.stdin.fileno(), False)
@@ -168,6 +173,13 @@ class Session:
             self.kill()
 
     def exit_description(self) -> str:
+        limit = getattr(self.process, "limit_hit", None)
+        if limit == "memory":
+            return (f"was stopped: all its processes together used more than {self.judge.limits.memory_mb} MB "
+                    "(the memory limit)")
+        if limit == "cpu":
+            return (f"was stopped: all its processes together used more than {self.judge.limits.cpu_seconds} s "
+                    "of CPU time (the CPU-time limit)")
         signum = self.signal_number()
         if signum is not None:
             import signal
@@ -192,8 +204,6 @@ class Session:
             return None
         if code < 0:
             return -code
-        if self.judge.mode == "bwrap" and code > 128:
-            return code - 128
         return None
 
 
@@ -261,6 +271,15 @@ class Judge:
         self.course_functions: dict[str, Any] = {}  # what the setup cells defined, by name
         self.next_handle = 0
         self.remote: dict[str, RemoteObject] = {}  # handles of the current session, by id
+        self._own_zygote: Zygote | None = None
+
+    def zygote(self) -> Zygote:
+        """The round's zygote, or one of this judge's own when none was started."""
+        if shared() is not None:
+            return shared()
+        if self._own_zygote is None:
+            self._own_zygote = Zygote.start(self.limits, list(self.config.protected))
+        return self._own_zygote
 
     # -- arguments ------------------------------------------------------------------
     def handle(self, value: Any) -> dict:
@@ -570,6 +589,8 @@ class Judge:
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
+        if self._own_zygote is not None:
+            self._own_zygote.close()
 
 
 # -- trusted cells -------------------------------------------------------------------

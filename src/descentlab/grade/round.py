@@ -37,7 +37,8 @@ from .gradebook import course_settings, export_csv, is_registered, open_gradeboo
 from .intake import collect, folder_problem, read_timestamp
 from .pool import default_workers, run_dask, run_local
 from .safetext import clean_tree, for_terminal, student_id_problem
-from .sandbox import Limits, probe
+from . import zygote as zygotes
+from .sandbox import Limits, open_sandbox, probe
 from .task import SubmissionTask
 from .verdict import GRADED, GRADER_ERROR, CellVerdict, NotebookVerdict, SubmissionVerdict
 
@@ -177,16 +178,21 @@ class GradingRound:
         self.gradebook = None  # opened by open_gradebook, while the first workers grade
         self.problems = 0
         self.refused: list[Outcome] = []  # folders whose names cannot be student ids
+        self.zygote = None  # the round's warm sandbox (see choose_sandbox)
 
     def grade(self) -> GradeSummary:
         folders = self.collect()
         self.mode = self.summary.sandbox = self.choose_sandbox()
         tasks, kept = self.reuse(folders)
         progress = progress_bar(len(tasks), f"grading {self.assignment_id}", self.options.progress and bool(tasks))
+        zygotes.set_shared(self.zygote)  # forked workers inherit it
         try:
             self.run(tasks, kept, progress)
             self.export()
         finally:
+            zygotes.set_shared(None)
+            if self.zygote is not None:
+                self.zygote.close()
             progress.close()
             if self.gradebook is not None:
                 self.gradebook.close()
@@ -208,10 +214,20 @@ class GradingRound:
         return folders
 
     def choose_sandbox(self) -> str:
+        """The sandbox mode; for a local round with the sandbox on, its warm template
+        (``self.zygote``), started once: every learner notebook is a fork of it."""
         mode = self.options.sandbox
-        if mode != "auto":
+        if mode == "none":
             return mode
-        mode, why = probe(self.protected)
+        if self.options.dask_scheduler:
+            if mode != "auto":
+                return mode
+            mode, why = probe(self.protected)  # here; the workers start their own sandboxes
+        else:
+            self.zygote, why = open_sandbox(self.protected, self.limits, zygotes.imported_modules(self.sources))
+            if self.zygote is None and mode == "bwrap":
+                raise CourseError(f"the sandbox cannot start: {why}")
+            mode = "bwrap" if self.zygote is not None else "none"
         if mode == "none":
             self.summary.warnings.append(
                 f"NO SANDBOX: {why}. Learner code ran with your rights, unconfined (no network or file "

@@ -8,8 +8,10 @@ sees a test cell, never decides a score, and everything it sends back is decoded
 by the judge: learner code may take this process over completely and still only return
 values and handles to its own objects.
 
-Started as ``python -I -m descentlab.grade.runner LIMITS_JSON``; stdin/stdout carry the
-protocol and are moved out of the learner's way before any learner code runs.
+In the sandbox it is a fork of the zygote (``zygote.py``) that calls ``serve`` on its
+protocol socket; unconfined it is started as ``python -I -m descentlab.grade.runner
+LIMITS_JSON`` with the protocol on stdin/stdout. Either way the protocol is moved out of the
+learner's way before any learner code runs.
 """
 from __future__ import annotations
 
@@ -454,6 +456,8 @@ def display(*objects, **kwargs) -> None:
 
 
 def main() -> None:
+    """The unconfined fallback's entry point (``--no-sandbox``); the sandbox forks its
+    runners from the zygote, which calls ``serve`` directly."""
     limits = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     if limits.get("uid") and os.getuid() == 0:
         drop_privileges(int(limits["uid"]))
@@ -461,6 +465,11 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    serve(read_fd, write_fd, limits)
+
+
+def serve(read_fd: int, write_fd: int, limits: dict) -> None:
+    """Apply the limits, move stdout out of the learner's way, and serve the judge."""
     apply_limits(limits)
     # What the judge sends is trusted (the learner's own files can be large): no size cap.
     runner = Runner(Channel(read_fd, write_fd, max_frame=1 << 40, bounded=False), int(limits.get("output_chars", 20000)))
