@@ -6,7 +6,7 @@ STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 WORKSPACE ?= descentlab-course
 
-.PHONY: lab test venv clean-venv assign system-packages
+.PHONY: lab instructor test venv clean-venv assign system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ venv: $(STAMP_LAB)
 ## git-ignored workspace (never overwriting work) and start JupyterLab there.
 lab: $(STAMP_LAB) $(VENV)/.learner-view
 	$(BIN)/descentlab start $(WORKSPACE)
+
+## make instructor: JupyterLab in this repository with nbgrader's formgrader and instructor
+## tools on, from a Jupyter configuration folder of its own (the learner view stays as is).
+instructor: $(STAMP_LAB)
+	$(BIN)/descentlab instructor
 
 ## The learner's JupyterLab keeps nbgrader's Validate button and hides the instructor's
 ## tools (Nbgrader menu, Create Assignment, Formgrader, exchange lists), in this venv only.
