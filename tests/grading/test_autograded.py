@@ -12,14 +12,11 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
+from grading_support import nbgrader, read_scores, read_written
 from gradehelp import EX01, NB01, STUB, grade, submit
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from grading_support import nbgrader, read_scores, read_written  # noqa: E402
 
 WRONG_MAE = "def mae(y_pred, y_true):\n    return 0.0\n"
 TIMESTAMPS = {"ada": "2026-01-10 09:00:00.000000 UTC", "bob": "2026-01-11 10:30:00.000000 UTC",

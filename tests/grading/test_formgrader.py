@@ -16,19 +16,16 @@ import re
 import secrets
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
+from grading_support import nbgrader
 from gradehelp import EX01, NB01, grade, submit
 from nbgrader.api import Gradebook
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from grading_support import nbgrader  # noqa: E402
-
-from descentlab import instructor  # noqa: E402
+from descentlab import instructor
 
 WRITTEN = "written_mse_vs_mae"
 
