@@ -43,3 +43,10 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+
+# Late work: deadlines are in autograder/deadlines.yml (descentlab grade puts them in the
+# gradebook); each started day late costs 10 % of the score, at most 50 %. nbgrader
+# autograde and descentlab grade both apply this plugin.
+c.AssignLatePenalties.plugin_class = "descentlab.grade.penalty.PerDayPenalty"
+c.PerDayPenalty.percent_per_day = 10.0
+c.PerDayPenalty.max_percent = 50.0

@@ -34,6 +34,7 @@ from ..notebook import read_sources
 from .autograded import write_autograded
 from .feedback import write_feedback
 from .gradebook import course_settings, export_csv, is_registered, open_gradebook, record, register_assignment
+from .late import apply_late_penalty
 from .pool import default_workers, run_dask, run_local
 from .sandbox import Limits, probe
 from .task import SubmissionTask
@@ -299,6 +300,9 @@ class GradingRound:
                 self.course.solutions / self.assignment_id))
             write_feedback(verdict, self.settings.feedback / student / self.assignment_id)
             write_text(marker, stamp)
+        late = apply_late_penalty(self.gradebook, self.course, self.assignment_id, student)  # deadlines may change
+        if late:
+            verdict.messages.append(late)
         self.summary.outcomes.append(Outcome(
             student, verdict.status, verdict.score, verdict.max_score, list(verdict.messages),
             reused=was_reused, seconds=verdict.seconds))
