@@ -12,6 +12,7 @@ from gradehelp import EX01, NB01, grade
 from descentlab.collect import collect
 from descentlab.course import Course
 from descentlab.export import export
+from descentlab.report import render
 
 WRONG_MAE = {"mae": "def mae(y_pred, y_true):\n    return 0.0\n"}
 
@@ -65,3 +66,8 @@ def test_lms_downloads_in_canvas_and_moodle_csvs_out(course_copy, bwrap_availabl
     hostile = next(r for r in rows if r["Identifier"] == "Participant 80")
     assert hostile["Full name"].startswith("'=") and float(hostile[EX01]) == final["hyperlink_evil"]
     assert {r["ID number"]: float(r[EX01]) for r in rows} == final
+
+    # The class report on the same real round: every test cell has a pass rate, and the one
+    # mistake (mae returning 0.0) is listed under mae.
+    page = render(course, EX01)
+    assert "data:image/png;base64," in page and "<h3>mae</h3>" in page and "test_mse" in page
