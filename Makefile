@@ -53,13 +53,15 @@ test: $(STAMP_TEST) system-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto --dist loadfile
 
 ## Debian packages the suite needs: Chromium for the browser tests, bubblewrap for the
-## grader's sandbox. Installed when missing and we may (root with apt-get); otherwise the
+## grader's sandbox, PostgreSQL for the shared-gradebook tests (a private server the tests
+## start themselves). Installed when missing and we may (root with apt-get); otherwise the
 ## tests that need them say loudly what is missing.
-SYSTEM_PACKAGES := chromium bubblewrap
+SYSTEM_PACKAGES := chromium bubblewrap postgresql
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	{ command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl; } >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \
