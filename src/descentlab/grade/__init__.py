@@ -17,7 +17,11 @@ The package follows the path of one submission:
 - ``wire``: the strict plain-data format between the two;
 - ``memory``: ``tracemalloc`` measurements of learner calls, for tests that measure memory;
 - ``verdict``: the typed result of one submission, and its JSON form (what is stored);
-- ``gradebook`` and ``feedback``: nbgrader's gradebook and CSV, the learner's HTML page.
+- ``gradebook`` and ``feedback``: nbgrader's gradebook and CSV, the learner's HTML page;
+- ``autograded``: ``autograder/autograded/<student>/<ID>/`` as nbgrader autograde writes it
+  (what formgrader's Manual Grading and nbgrader generate_feedback read);
+- ``late`` and ``penalty``: deadlines into the gradebook, and the late-penalty rule as an
+  nbgrader late-submission plugin.
 
 This module stays light: the sandboxed runner imports ``descentlab.grade.runner`` through it.
 """
