@@ -6,7 +6,7 @@ STAMP_LAB  := $(VENV)/.installed-lab
 STAMP_TEST := $(VENV)/.installed-test
 WORKSPACE ?= descentlab-course
 
-.PHONY: lab test venv clean-venv assign system-packages
+.PHONY: lab instructor test venv clean-venv assign system-packages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ venv: $(STAMP_LAB)
 ## git-ignored workspace (never overwriting work) and start JupyterLab there.
 lab: $(STAMP_LAB) $(VENV)/.learner-view
 	$(BIN)/descentlab start $(WORKSPACE)
+
+## make instructor: JupyterLab in this repository with nbgrader's formgrader and instructor
+## tools on, from a Jupyter configuration folder of its own (the learner view stays as is).
+instructor: $(STAMP_LAB)
+	$(BIN)/descentlab instructor
 
 ## The learner's JupyterLab keeps nbgrader's Validate button and hides the instructor's
 ## tools (Nbgrader menu, Create Assignment, Formgrader, exchange lists), in this venv only.
@@ -48,13 +53,15 @@ test: $(STAMP_TEST) system-packages
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto --dist loadfile
 
 ## Debian packages the suite needs: Chromium for the browser tests, bubblewrap for the
-## grader's sandbox. Installed when missing and we may (root with apt-get); otherwise the
+## grader's sandbox, PostgreSQL for the shared-gradebook tests (a private server the tests
+## start themselves). Installed when missing and we may (root with apt-get); otherwise the
 ## tests that need them say loudly what is missing.
-SYSTEM_PACKAGES := chromium bubblewrap
+SYSTEM_PACKAGES := chromium bubblewrap postgresql
 system-packages:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	{ command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl; } >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing Debian packages:$$missing"; \

@@ -34,3 +34,19 @@ c.GenerateAssignment.db_url = c.CourseDirectory.db_url
 from descentlab.nbgrader_settings import EXECUTE_EXTRA_ARGUMENTS  # noqa: E402
 
 c.Execute.extra_arguments = EXECUTE_EXTRA_ARGUMENTS
+
+# nbgrader's feedback pages show the test cells: here without their hidden tests, like
+# descentlab's own pages (a learner sees the message a failed test wrote, never the hidden
+# checks). Named as strings, so loading this file does not import nbgrader.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# Late work: deadlines are in autograder/deadlines.yml (descentlab grade puts them in the
+# gradebook); each started day late costs 10 % of the score, at most 50 %. nbgrader
+# autograde and descentlab grade both apply this plugin.
+c.AssignLatePenalties.plugin_class = "descentlab.grade.penalty.PerDayPenalty"
+c.PerDayPenalty.percent_per_day = 10.0
+c.PerDayPenalty.max_percent = 50.0

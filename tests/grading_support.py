@@ -25,6 +25,7 @@ from descentlab.notebook import Role, cell_role
 
 REPO = Path(__file__).resolve().parents[1]
 STUB = object()  # marker: leave the learner's stub in place
+WRITTEN_PREFIX = "written_"  # grade_id of every written answer (a manually graded markdown cell)
 
 Scores = dict[str, tuple[float, float]]
 
@@ -63,9 +64,21 @@ def reference_sources(root: Path, assignment_id: str) -> dict[str, dict[str, str
     return found
 
 
+def written_sources(root: Path, assignment_id: str) -> dict[str, dict[str, str]]:
+    """notebook name -> {written-answer grade_id: the model answer}."""
+    found = {}
+    for path in sorted((root / "solutions" / assignment_id).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        found[path.stem] = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if cell_role(c) is Role.MANUAL}
+    return found
+
+
 def write_submission(root: Path, assignment_id: str, student: str, replacements: dict) -> Path:
-    """Fill the learner copy's answer cells and place it in autograder/submitted/."""
+    """Fill the learner copy's answer cells and written answers (default: the reference
+    solution and the model answer) and place it in autograder/submitted/."""
     references = reference_sources(root, assignment_id)
+    for name, cells in written_sources(root, assignment_id).items():
+        references.setdefault(name, {}).update(cells)
     unknown = set(replacements) - {gid for cells in references.values() for gid in cells}
     if unknown:
         raise KeyError(f"no answer cells named {sorted(unknown)} in {assignment_id}")
@@ -74,7 +87,7 @@ def write_submission(root: Path, assignment_id: str, student: str, replacements:
     for path in sorted((root / "exercises" / assignment_id).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
-            if cell_role(cell) is not Role.ANSWER:
+            if cell_role(cell) not in (Role.ANSWER, Role.MANUAL):
                 continue
             meta = cell.metadata["nbgrader"]
             choice = replacements.get(meta["grade_id"], references[path.stem][meta["grade_id"]])
@@ -85,14 +98,28 @@ def write_submission(root: Path, assignment_id: str, student: str, replacements:
 
 
 def read_scores(root: Path, assignment_id: str, student: str) -> Scores:
+    """The autograded test cells' scores (written answers, graded by hand, are left out:
+    see ``read_written``)."""
     scores: Scores = {}
     with Gradebook("sqlite:///" + str(root / "autograder" / "gradebook.db")) as gradebook:
         submission = gradebook.find_submission(assignment_id, student)
         for notebook in submission.notebooks:
             for grade in notebook.grades:
-                if grade.max_score_gradecell is not None and grade.cell.max_score:
+                if grade.max_score_gradecell is not None and grade.cell.max_score and grade.cell.cell_type == "code":
                     scores[grade.name] = (float(grade.score), float(grade.max_score))
     return scores
+
+
+def read_written(root: Path, assignment_id: str, student: str) -> dict[str, tuple[float | None, bool]]:
+    """The written answers' grades: {grade_id: (auto_score, needs_manual_grade)}."""
+    found = {}
+    with Gradebook("sqlite:///" + str(root / "autograder" / "gradebook.db")) as gradebook:
+        submission = gradebook.find_submission(assignment_id, student)
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if grade.cell.cell_type == "markdown":
+                    found[grade.name] = (grade.auto_score, bool(grade.needs_manual_grade))
+    return found
 
 
 def autograde_many(assignment_id: str, submissions: dict[str, dict], tmp_path: Path) -> dict[str, Scores]:
@@ -110,8 +137,9 @@ def autograde(assignment_id: str, replacements: dict, tmp_path: Path) -> Scores:
 
 
 def stub_everything(assignment_id: str) -> dict:
-    """Replacements that leave every answer cell as the learner received it."""
-    return {gid: STUB for cells in reference_sources(REPO, assignment_id).values() for gid in cells}
+    """Replacements that leave every answer cell and written answer as the learner received it."""
+    return {gid: STUB for found in (reference_sources(REPO, assignment_id), written_sources(REPO, assignment_id))
+            for cells in found.values() for gid in cells}
 
 
 # ---------------------------------------------------------------- wrong-answer suites

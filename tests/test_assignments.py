@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading_support import STUB, autograde_many, reference_sources, stub_everything
+from grading_support import STUB, WRITTEN_PREFIX, autograde_many, read_written, reference_sources, stub_everything
 
 from descentlab.assign import generate
 from descentlab.course import find_course
@@ -120,6 +120,28 @@ def test_nbgrader_scores_reference_stub_and_one_wrong_function(assignment_id, tm
     assert lost == {f"test_{last_answer}"}, (
         f"stubbing only {last_answer} should lose exactly test_{last_answer}; lost {sorted(lost)}"
     )
+    # Written answers are nbgrader's "manually graded answer" cells: an answered one waits
+    # for a human (no auto score), an untouched one is "No response." with an automatic 0.
+    root = tmp_path / "course"
+    answered = read_written(root, assignment_id, "reference")
+    untouched = read_written(root, assignment_id, "stub")
+    assert answered and all(auto is None and needs for auto, needs in answered.values()), answered
+    assert untouched and all(auto == 0 and not needs for auto, needs in untouched.values()), untouched
+
+
+@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
+def test_every_exercise_ends_with_a_written_answer(assignment_id):
+    """At least one free-response cell, after the final "## Done?", worth points, graded by hand."""
+    for path in sorted((COURSE.solutions / assignment_id).glob("*.ipynb")):
+        cells = nbformat.read(path, as_version=4).cells
+        done = max(i for i, c in enumerate(cells) if c.cell_type == "markdown" and c.source.startswith("## Done?"))
+        written = [c for c in cells[done + 1:] if nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution")]
+        assert written, f"{path}: no written answer after the final '## Done?' cell"
+        for cell in written:
+            meta = nbgrader_meta(cell)
+            assert cell.cell_type == "markdown" and meta["grade_id"].startswith(WRITTEN_PREFIX), meta
+            assert meta["points"] > 0 and len(cell.source.split()) >= 20, (
+                f"{path}: written answer {meta['grade_id']} needs points and a model answer for the grader")
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import __version__, assign, check, glossary, grade, progress, start
+from . import __version__, assign, check, collect, export, glossary, grade, instructor, progress, report, start, submit
 from .course import CourseError
 
 # Each module adds its own sub-command with `register(subparsers)`.
-COMMANDS = (start, check, assign, grade, glossary, progress)
+COMMANDS = (start, check, submit, assign, collect, grade, export, report, glossary, progress, instructor)
 
 
 def build_parser() -> argparse.ArgumentParser:

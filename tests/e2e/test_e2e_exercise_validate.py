@@ -14,7 +14,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from labdriver import cell_containing, save, set_cell_source
+from labdriver import cell_containing, notebook, save, set_cell_source
 
 from descentlab.notebook import Role, cell_role, cell_source
 from descentlab.notebook import grade_id as grade_id_of
@@ -65,8 +65,22 @@ def fill_in(lab_page, answers: dict[str, str]) -> None:
     save(page)
 
 
+WRITTEN = "The squared error's gradient grows with the residual, so the outlier pulls MSE harder."
+
+
+def fill_in_written(lab_page) -> None:
+    """Answer the written (hand-graded) question: a markdown cell, edited after a double click."""
+    page = lab_page.page
+    cell = notebook(page).locator(".jp-MarkdownCell").last  # the written answer ends the exercise
+    expect(cell).to_contain_text("YOUR ANSWER HERE")
+    cell.scroll_into_view_if_needed()
+    cell.dblclick()
+    set_cell_source(page, cell, WRITTEN)
+    save(page)
+
+
 def saved_solution_cells(lab_page, relpath: str) -> dict[str, str]:
-    """grade_id -> source of the solution cells in the notebook file on disk."""
+    """grade_id -> source of the answer cells in the notebook file on disk."""
     notebook = json.loads((lab_page.server.workspace / relpath).read_text())
     return {grade_id_of(cell): cell_source(cell) for cell in notebook["cells"] if cell_role(cell) is Role.ANSWER}
 
@@ -90,6 +104,7 @@ def test_validate_passes_a_fully_correct_notebook(lab_page):
     lab_page.open(relpath, kernel=False)
 
     fill_in(lab_page, answers)
+    fill_in_written(lab_page)  # Validate also asks for the written answer
     saved = saved_solution_cells(lab_page, relpath)
     assert saved.keys() == answers.keys()
     for grade_id, source in saved.items():

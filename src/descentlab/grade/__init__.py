@@ -23,7 +23,11 @@ The package follows the path of one submission:
 - ``verdict``: the typed result of one submission, and its JSON form (what is stored);
 - ``intake``, ``safetext``, ``verdict_limits``: what is read from submitted/, hostile
   strings made safe for the terminal, a page or a file name, and what is stored per submission;
-- ``gradebook`` and ``feedback``: nbgrader's gradebook and CSV, the learner's HTML page.
+- ``gradebook`` and ``feedback``: nbgrader's gradebook and CSV, the learner's HTML page;
+- ``autograded``: ``autograder/autograded/<student>/<ID>/`` as nbgrader autograde writes it
+  (what formgrader's Manual Grading and nbgrader generate_feedback read);
+- ``late`` and ``penalty``: deadlines into the gradebook, and the late-penalty rule as an
+  nbgrader late-submission plugin.
 
 This module stays light: the sandboxed runner imports ``descentlab.grade.runner`` through it.
 """

@@ -21,6 +21,7 @@ class CourseSettings:
     course_id: str
     submitted: Path
     feedback: Path
+    autograded: Path
 
 
 def course_settings(course: Course) -> CourseSettings:
@@ -44,6 +45,7 @@ def course_settings(course: Course) -> CourseSettings:
         course_id=directory.get("course_id", "default_course") or "default_course",
         submitted=folder("submitted_directory", "submitted"),
         feedback=folder("feedback_directory", "feedback"),
+        autograded=folder("autograded_directory", "autograded"),
     )
 
 

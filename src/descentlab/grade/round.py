@@ -32,9 +32,11 @@ from ..atomicfile import write_json, write_text
 from ..course import Course, CourseError
 from ..notebook import autograded_tests, read_sources
 from . import verdict_limits
+from .autograded import write_autograded
 from .feedback import write_feedback
 from .gradebook import course_settings, export_csv, is_registered, open_gradebook, record, register_assignment
 from .intake import collect, folder_problem, read_timestamp
+from .late import apply_late_penalty
 from .pool import default_workers, run_dask, run_local
 from .safetext import clean_tree, for_terminal, student_id_problem
 from . import zygote as zygotes
@@ -323,15 +325,22 @@ class GradingRound:
             write_json(self.state / f"{student}.json", verdict.to_json())
         marker = self.state / f"{student}.recorded"
         stamp = hashlib.sha256((verdict.key + "\0" + self.db_url).encode()).hexdigest()
-        if not (was_reused and marker.is_file() and marker.read_text() == stamp):
+        autograded = self.settings.autograded / student / self.assignment_id
+        if not (was_reused and marker.is_file() and marker.read_text() == stamp and autograded.is_dir()):
             try:
                 record(self.gradebook, verdict, verdict.timestamp)
             except ValueError as exc:  # an unreadable timestamp.txt
                 self.gradebook.db.rollback()
                 verdict.messages.append(f"timestamp.txt ignored: {exc}")
                 record(self.gradebook, verdict, None)
+            verdict.messages.extend(write_autograded(
+                self.gradebook, verdict, self.settings.submitted / student / self.assignment_id, autograded,
+                self.course.solutions / self.assignment_id))
             write_feedback(verdict, self.settings.feedback / student / self.assignment_id)
             write_text(marker, stamp)
+        late = apply_late_penalty(self.gradebook, self.course, self.assignment_id, student)  # deadlines may change
+        if late:
+            verdict.messages.append(late)
         self.summary.outcomes.append(Outcome(
             student, verdict.status, verdict.score, verdict.max_score, list(verdict.messages),
             reused=was_reused, seconds=verdict.seconds))
