@@ -13,7 +13,6 @@ nbgrader's CSV export subtracts it (``score = raw_score - late_submission_penalt
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from pathlib import Path
 
 import yaml
 
