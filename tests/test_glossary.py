@@ -322,7 +322,8 @@ def test_cli_lists_every_topic(capsys):
 
 def test_cli_shows_a_matching_entry_in_full(capsys):
     assert main(["glossary", "learning", "rate", "--file", str(GLOSSARY)]) == 0
-    out = capsys.readouterr().out
+    first, _, out = capsys.readouterr().out.partition("\n\n")
+    assert first == f"descentlab glossary: {GLOSSARY.resolve()}"  # which file it reads
     assert out.startswith("learning rate")
     assert "too large" in out and "Lesson: 02_gradient_descent" in out
 

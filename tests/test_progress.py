@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from descentlab import progress_store
+from descentlab import atomicfile, progress_store
 from descentlab.check import CheckReport, FunctionResult
 from descentlab.cli import main
 from descentlab.course import CourseError, find_course
 from descentlab.leitner import CardState, describe, review, study_order
 from descentlab.progress import format_summary, summarize
-from descentlab.progress_store import ProgressStore, default_progress_path, find_workspace
+from descentlab.progress_store import ProgressStore
 from descentlab.start import sync_workspace
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,10 +52,10 @@ def test_a_failed_write_keeps_the_old_file_intact(tmp_path, monkeypatch):
     store.update(lambda d: d["cards"].update(a={"box": 1}))
     before = path.read_text()
 
-    def broken_dump(*args, **kwargs):
+    def broken_fsync(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(progress_store.json, "dump", broken_dump)
+    monkeypatch.setattr(atomicfile.os, "fsync", broken_fsync)  # fails mid-write, after the temp file exists
     data = store.update(lambda d: d["cards"].update(b={"box": 2}))
     assert data["cards"]["b"] == {"box": 2}  # kept in memory
     assert path.read_text() == before
@@ -74,15 +74,6 @@ def test_corrupt_file_is_backed_up_once_and_progress_starts_fresh(tmp_path):
     store.update(lambda d: d["cards"].update(a={"box": 1}))
     assert json.loads(path.read_text())["cards"] == {"a": {"box": 1}}
     assert len(store.notes) == 1
-
-
-def test_workspace_is_the_nearest_folder_with_descentlab_state(tmp_path):
-    (tmp_path / "ws" / ".descentlab").mkdir(parents=True)
-    deep = tmp_path / "ws" / "exercises" / "01"
-    deep.mkdir(parents=True)
-    assert find_workspace(deep) == tmp_path / "ws"
-    assert default_progress_path(deep) == tmp_path / "ws" / ".descentlab" / "progress.json"
-    assert find_workspace(tmp_path) == tmp_path  # none above: the folder itself
 
 
 WRITER = textwrap.dedent("""
@@ -322,7 +313,7 @@ def test_cli_progress_text_and_json(workspace, capsys, monkeypatch):
     monkeypatch.chdir(workspace / "lessons")  # the workspace is found from inside it
     assert main(["progress", "--no-run"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"descentlab progress: {workspace}")
+    assert out.splitlines()[0] == f"descentlab progress: workspace {workspace}"
     assert "01 Objective functions" in out and "not started" in out
     assert "not started (9 questions)" in out and "Flashcards" in out
     assert main(["progress", "--no-run", "--json", "--workspace", str(workspace)]) == 0

@@ -15,8 +15,9 @@ from pathlib import Path
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-from .course import CourseError
+from .course import CourseError, resolve_lesson_id
 from .notebook import NOT_IMPLEMENTED, Role, autograded_tests, cells_with_role, grade_id, read_notebook, strip_hidden_tests
+from .workspace import Workspace
 
 
 @dataclass
@@ -115,9 +116,40 @@ def run_check(path: Path, timeout: int = 120) -> CheckReport:
     return report
 
 
-def format_report(report: CheckReport, width: int = 100) -> str:
+def resolve_notebook(text: str, cwd: Path | None = None) -> tuple[Workspace | None, Path]:
+    """The notebook ``descentlab check TEXT`` means, and the workspace it belongs to.
+
+    TEXT is a lesson id or number ("01": that lesson's exercise in the workspace) or a path.
+    A relative path given outside the workspace (from the repository root, whose
+    ``descentlab-course/`` is the workspace) is read inside the workspace: the learner's
+    copy, never the course's pristine one.
+    """
+    cwd = Path(cwd or Path.cwd()).resolve()
+    workspace = Workspace.locate(cwd)
+    path = Path(text)
+    if path.suffix != ".ipynb" and not path.exists():
+        lesson_id = resolve_lesson_id(text)
+        workspace = workspace or Workspace.find(cwd)
+        return workspace, workspace.exercise_notebook(lesson_id)
+    if not path.is_absolute():
+        inside = workspace is not None and workspace.contains(cwd)
+        path = (cwd if inside or workspace is None else workspace.root) / path
+    path = path.resolve()
+    if workspace is not None and not workspace.contains(path):
+        workspace = Workspace.locate(path.parent)
+    return workspace, path
+
+
+def _heading(report: CheckReport, workspace: Workspace | None) -> list[str]:
+    if workspace is None:
+        return [f"descentlab check: {report.notebook} (not in a learner workspace)"]
+    return [f"descentlab check: workspace {workspace.root}",
+            f"  notebook {workspace.relative(Path(report.notebook))}"]
+
+
+def format_report(report: CheckReport, width: int = 100, workspace: Workspace | None = None) -> str:
     name_width = max([len("function")] + [len(r.function) for r in report.results])
-    lines = [f"descentlab check: {report.notebook}", ""]
+    lines = [*_heading(report, workspace), ""]
     lines.append(f"  {'function':<{name_width}}  {'points':>7}  result")
     for r in report.results:
         points = f"{r.earned:g}/{r.points:g}"
@@ -150,16 +182,20 @@ def register(subparsers) -> None:
         "print which functions pass, the failure messages and a score. Exit status: 0 when "
         "every visible test passes, 1 when some fail, 2 when the notebook cannot be checked.",
     )
-    parser.add_argument("notebook", type=Path, help="an exercise notebook (.ipynb)")
+    parser.add_argument("notebook", help="an exercise notebook (.ipynb), or a lesson id or number "
+                        "(e.g. 01) for that lesson's exercise in your workspace")
     parser.add_argument("--timeout", type=int, default=120, help="seconds one cell may run (default 120)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.set_defaults(func=_main)
 
 
 def _main(args: argparse.Namespace) -> int:
-    report = run_check(args.notebook, timeout=args.timeout)
+    workspace, notebook = resolve_notebook(args.notebook)
+    report = run_check(notebook, timeout=args.timeout)
     if args.json:
-        print(json.dumps(report.to_json(), indent=2))
+        data = report.to_json()
+        data["workspace"] = str(workspace.root) if workspace else None
+        print(json.dumps(data, indent=2))
     else:
-        print(format_report(report))
+        print(format_report(report, workspace=workspace))
     return 0 if report.all_passed else 1

@@ -28,7 +28,8 @@ from typing import Iterator
 
 import yaml
 
-from .course import LESSON_IDS, LESSONS, find_course, resolve_lesson_id
+from .course import LESSON_IDS, LESSONS, resolve_lesson_id
+from .workspace import Workspace, glossary_file
 from .yamlfile import Fault, MappingReader, YamlSchemaError, compose_file, kind_of, line_of
 
 REQUIRED_FIELDS = ("term", "definition", "topic")
@@ -114,13 +115,10 @@ class Glossary:
         return difflib.get_close_matches(query.strip().lower(), list(self._by_name), n=n, cutoff=0.6)
 
 
-def default_glossary_path() -> Path:
-    return find_course(Path.cwd()).glossary
-
-
 def load_glossary(path: Path | str | None = None) -> Glossary:
-    """Load and validate a glossary file (default: the course's ``glossary.yml``)."""
-    path = Path(path) if path is not None else default_glossary_path()
+    """Load and validate a glossary file (default: the workspace's ``glossary.yml``, or
+    the course's outside a workspace)."""
+    path = Path(path) if path is not None else glossary_file()
     root = compose_file(path, GlossaryError)
     if root is None:
         raise GlossaryError([Fault(path, 0, "", "the file is empty; expected a list of terms")])
@@ -214,8 +212,18 @@ def register(subparsers) -> None:
     parser.set_defaults(func=_main)
 
 
+def _source_line(path: Path) -> str:
+    """The first line: which glossary (whose folder) this lists."""
+    workspace = Workspace.locate()
+    if workspace is not None and path.resolve() == workspace.glossary:
+        return f"descentlab glossary: workspace {workspace.root}"
+    return f"descentlab glossary: {path.resolve()}"
+
+
 def _main(args: argparse.Namespace) -> int:
-    glossary = load_glossary(args.file)
+    path = args.file if args.file is not None else glossary_file()
+    glossary = load_glossary(path)
+    print(_source_line(path) + "\n")
     topic = resolve_lesson_id(args.topic) if args.topic else None
     width = min(100, shutil.get_terminal_size((100, 20)).columns) - 4
     query = " ".join(args.query).strip()

@@ -28,8 +28,8 @@ from typing import Callable
 from .course import LESSON_IDS, LESSONS, Course, CourseError, find_course
 from .digest import file_digest
 from .leitner import CardState
-from .progress_store import PROGRESS_FILE, ProgressStore, find_workspace
-from .start import MANIFEST, STATE_DIR
+from .progress_store import ProgressStore
+from .workspace import Workspace
 
 
 @dataclass
@@ -76,18 +76,11 @@ class ProgressSummary:
         return asdict(self)
 
 
-def exercise_notebook(workspace: Path, lesson_id: str) -> Path:
-    return workspace / "exercises" / lesson_id / f"{lesson_id}_exercise.ipynb"
-
-
-def _untouched_digests(workspace: Path, course: Course, rel: str) -> set[str]:
+def _untouched_digests(workspace: Workspace, course: Course, rel: str) -> set[str]:
     digests = set()
-    try:
-        manifest = json.loads((workspace / STATE_DIR / MANIFEST).read_text())
-        if isinstance(manifest, dict) and isinstance(manifest.get(rel), str):
-            digests.add(manifest[rel])
-    except (OSError, json.JSONDecodeError):
-        pass
+    manifest = workspace.read_manifest()
+    if isinstance(manifest.get(rel), str):
+        digests.add(manifest[rel])
     original = course.root / rel
     if original.is_file():
         digests.add(file_digest(original))
@@ -101,7 +94,7 @@ def _default_runner(path: Path):
 
 
 def exercise_statuses(
-    workspace: Path,
+    workspace: Workspace,
     store: ProgressStore,
     course: Course,
     *,
@@ -112,8 +105,8 @@ def exercise_statuses(
     checks = store.load().get("checks", {})
     statuses = []
     for lesson_id in LESSON_IDS:
-        path = exercise_notebook(workspace, lesson_id)
-        rel = path.relative_to(workspace).as_posix()
+        path = workspace.exercise_notebook(lesson_id)
+        rel = workspace.relative(path)
         if not path.is_file():
             if (course.root / rel).is_file():  # the course has it; the workspace lost it
                 statuses.append(ExerciseStatus(lesson_id, rel, "missing (`descentlab start` copies it again)"))
@@ -168,14 +161,14 @@ def _from_cache(lesson_id: str, rel: str, state: str, record: dict) -> ExerciseS
     )
 
 
-def quiz_statuses(saved: dict) -> list[QuizStatus]:
+def quiz_statuses(saved: dict, workspace: Workspace) -> list[QuizStatus]:
     from .quiz import QuizError, load_quiz  # ipywidgets import: only when summarising
 
     statuses = []
     for lesson_id in LESSON_IDS:
         answers = saved.get(lesson_id, {}) if isinstance(saved.get(lesson_id), dict) else {}
         try:
-            bank = load_quiz(lesson_id)
+            bank = load_quiz(workspace.quiz_bank(lesson_id))
         except QuizError as exc:
             statuses.append(QuizStatus(lesson_id, 0, 0, 0, 0, error=str(exc).splitlines()[0]))
             continue
@@ -208,7 +201,7 @@ def card_status(saved: dict, now: datetime, glossary_path: Path | None = None) -
 
 
 def summarize(
-    workspace: Path | None = None,
+    workspace: Workspace | Path | None = None,
     *,
     run: bool = True,
     runner: Callable[[Path], object] = _default_runner,
@@ -216,17 +209,18 @@ def summarize(
     glossary_path: Path | None = None,
 ) -> ProgressSummary:
     """Collect a learner's progress in ``workspace`` (default: found from the cwd)."""
-    workspace = Path(workspace).resolve() if workspace is not None else find_workspace()
+    if not isinstance(workspace, Workspace):
+        workspace = Workspace.named(workspace) if workspace is not None else Workspace.find()
     now = (clock or (lambda: datetime.now(timezone.utc)))()
-    store = ProgressStore(workspace / STATE_DIR / PROGRESS_FILE, clock=lambda: now)
-    course = find_course(workspace)
+    store = ProgressStore(workspace.progress_file, clock=lambda: now)
+    course = find_course(workspace.root)
     exercises = exercise_statuses(workspace, store, course, run=run, runner=runner, now=now)
     saved = store.load()
     return ProgressSummary(
-        workspace=str(workspace),
+        workspace=str(workspace.root),
         exercises=exercises,
-        quizzes=quiz_statuses(saved.get("quizzes", {})),
-        cards=card_status(saved.get("cards", {}), now, glossary_path),
+        quizzes=quiz_statuses(saved.get("quizzes", {}), workspace),
+        cards=card_status(saved.get("cards", {}), now, glossary_path or workspace.glossary),
         notes=list(store.notes),
     )
 
@@ -234,7 +228,7 @@ def summarize(
 def format_summary(summary: ProgressSummary) -> str:
     name = lambda lesson_id: f"{lesson_id[:2]} {LESSONS[lesson_id]}"  # noqa: E731
     width = max(len(name(i)) for i in LESSON_IDS) + 2
-    lines = [f"descentlab progress: {summary.workspace}", ""]
+    lines = [f"descentlab progress: workspace {summary.workspace}", ""]
     lines.append("Exercises (visible tests; hidden tests run only at grading)")
     if not summary.exercises:
         lines.append("  no exercise notebooks in this folder (is it your workspace? see --workspace)")
@@ -287,8 +281,6 @@ def register(subparsers) -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
-    if args.workspace is not None and not args.workspace.is_dir():
-        raise CourseError(f"{args.workspace}: no such folder")
     summary = summarize(args.workspace, run=not args.no_run)
     print(json.dumps(summary.to_json(), indent=2) if args.json else format_summary(summary))
     return 0

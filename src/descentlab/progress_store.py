@@ -1,4 +1,5 @@
-"""The learner's progress file: ``<workspace>/.descentlab/progress.json``.
+"""The learner's progress file: ``<workspace>/.descentlab/progress.json`` (where it is:
+:mod:`descentlab.workspace`).
 
 One small JSON file holds flashcard schedules, quiz answers and cached exercise checks::
 
@@ -33,26 +34,11 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from .atomicfile import write_json
-from .start import STATE_DIR
+from .workspace import progress_file
 
-PROGRESS_FILE = "progress.json"
 VERSION = 1
 SECTIONS = ("cards", "quizzes", "checks")
 LOCK_TIMEOUT = 10.0  # seconds; after that we save without the lock and say so
-
-
-def find_workspace(start: Path | None = None) -> Path:
-    """The learner's workspace: the nearest folder at or above ``start`` (default: the
-    current directory, which is the kernel's) that holds ``.descentlab/``; else ``start``."""
-    start = Path(start if start is not None else Path.cwd()).resolve()
-    for folder in (start, *start.parents):
-        if (folder / STATE_DIR).is_dir():
-            return folder
-    return start
-
-
-def default_progress_path(start: Path | None = None) -> Path:
-    return find_workspace(start) / STATE_DIR / PROGRESS_FILE
 
 
 def empty_progress() -> dict:
@@ -115,7 +101,7 @@ class ProgressStore:
     """Read and update one progress file; see the module docstring for the guarantees."""
 
     def __init__(self, path: Path | str | None = None, clock: Callable[[], datetime] | None = None):
-        self.path = Path(path) if path is not None else default_progress_path()
+        self.path = Path(path) if path is not None else progress_file()
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.notes: list[str] = []
 

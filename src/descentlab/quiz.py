@@ -48,9 +48,10 @@ from typing import Callable, Sequence
 import ipywidgets as widgets
 import yaml
 
-from .course import LESSON_IDS, LESSONS, find_course, resolve_lesson_id
+from .course import LESSON_IDS, LESSONS, resolve_lesson_id
 from .progress_store import ProgressStore
 from .richtext import to_html
+from .workspace import quiz_bank_file
 from .yamlfile import Fault, MappingReader, YamlSchemaError, compose_file, kind_of, line_of
 
 QUESTION_TYPES = ("single", "multiple", "numeric")
@@ -111,16 +112,12 @@ class QuizBank:
         raise KeyError(question_id)
 
 
-def quiz_path(lesson_id: str) -> Path:
-    return find_course(Path.cwd()).quizzes / f"{lesson_id}.yml"
-
-
 def load_quiz(source: str | Path) -> QuizBank:
     """Load and validate a bank: a lesson id or number ("01", "01_objective_functions"),
     or the path of a ``.yml`` file."""
     path = Path(source)
     if path.suffix not in (".yml", ".yaml"):
-        path = quiz_path(resolve_lesson_id(str(source)))
+        path = quiz_bank_file(resolve_lesson_id(str(source)))
     root = compose_file(path, QuizError)
     if root is None:
         raise QuizError([Fault(path, 0, "", "the file is empty; expected 'lesson:', 'concepts:' and 'questions:'")])

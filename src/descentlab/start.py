@@ -20,9 +20,8 @@ from .atomicfile import write_json
 from .course import Course, CourseError, find_course
 from .digest import file_digest
 from .nbgrader_settings import LEARNER_CONFIG
+from .workspace import DEFAULT_NAME, Workspace
 
-STATE_DIR = ".descentlab"
-MANIFEST = "manifest.json"
 FIRST_NOTEBOOK = "lessons/01_objective_functions.ipynb"
 
 
@@ -57,16 +56,9 @@ def course_materials(course: Course) -> dict[str, Path]:
 
 def sync_workspace(course: Course, target: Path) -> SyncReport:
     """Copy the course into ``target`` without ever overwriting a learner's changes."""
-    target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise CourseError(f"{target}: exists and is not a folder")
-    state = target / STATE_DIR
-    state.mkdir(parents=True, exist_ok=True)
-    manifest_path = state / MANIFEST
-    try:
-        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
-    except (OSError, json.JSONDecodeError):
-        manifest = {}  # unknown history: treat every existing file as the learner's
+    workspace = Workspace.create(target)
+    target = workspace.root
+    manifest = workspace.read_manifest()  # unknown history: every existing file is the learner's
     report = SyncReport()
     for rel, source in course_materials(course).items():
         dest = target / rel
@@ -84,8 +76,8 @@ def sync_workspace(course: Course, target: Path) -> SyncReport:
             report.kept.append(rel)
             continue
         manifest[rel] = new_digest
-    write_json(manifest_path, manifest, sort_keys=True)
-    config = target / "nbgrader_config.py"
+    write_json(workspace.manifest_path, manifest, sort_keys=True)
+    config = workspace.nbgrader_config
     if not config.exists():
         config.write_text(LEARNER_CONFIG)
     return report
@@ -111,7 +103,7 @@ def register(subparsers) -> None:
         description="Copy the lessons and exercises into DIR (default ./descentlab-course) "
         "without overwriting anything you changed, then start JupyterLab there.",
     )
-    parser.add_argument("dir", nargs="?", type=Path, default=Path("descentlab-course"))
+    parser.add_argument("dir", nargs="?", type=Path, default=Path(DEFAULT_NAME))
     parser.add_argument("--no-lab", action="store_true", help="only copy; do not start JupyterLab")
     parser.add_argument("--port", type=int, default=None, help="port for JupyterLab (default: its own choice)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
