@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import shutil
 import subprocess
@@ -47,7 +46,8 @@ def test_every_command_has_help(command):
 def test_check_reference_solution_passes_every_visible_test():
     result = descentlab("check", str(SOLUTION))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "14/14 points (7 of 7 functions pass)" in result.stdout
+    assert "14/14 points (7 of 7 functions pass)" in result.stdout.splitlines()[-1]  # ends with the summary
+    assert "without encryption" not in result.stderr  # the kernel's sockets are encrypted
     assert "FAIL" not in result.stdout
     assert "Hidden tests run only at grading" in result.stdout
 
@@ -135,44 +135,6 @@ def test_grade_a_class_and_export_csv(tmp_path):
     assert float(rows["bob"]["raw_score"]) == 12.0
     assert "cy" in result.stdout and "invalid notebook" in result.stdout
     assert "01_objective_functions_exercise.ipynb" in result.stdout
-
-
-def test_start_copies_and_never_overwrites_learner_work(tmp_path):
-    workspace = tmp_path / "ws"
-    first = descentlab("start", str(workspace), "--no-lab")
-    assert first.returncode == 0, first.stderr
-    exercise = workspace / "exercises/01_objective_functions/01_objective_functions_exercise.ipynb"
-    lesson = workspace / "lessons/01_objective_functions.ipynb"
-    assert exercise.is_file() and lesson.is_file() and (workspace / "nbgrader_config.py").is_file()
-    assert not (workspace / "solutions").exists()
-
-    exercise.write_text(exercise.read_text().replace("raise NotImplementedError()", "return 42", 1))
-    mine = exercise.read_text()
-    (workspace / ".descentlab/manifest.json").write_text(
-        json.dumps({**json.loads((workspace / ".descentlab/manifest.json").read_text()),
-                    "lessons/01_objective_functions.ipynb": "stale-digest-of-an-older-course"})
-    )
-    lesson.write_text("{}")  # pretend the learner damaged the lesson: it is theirs now
-    second = descentlab("start", str(workspace), "--no-lab")
-    assert second.returncode == 0, second.stderr
-    assert exercise.read_text() == mine, "a learner's edited exercise was overwritten"
-    assert lesson.read_text() == "{}", "a learner-changed file was overwritten"
-    assert "kept your work in exercises/01_objective_functions" in second.stdout
-
-
-def test_start_refreshes_files_the_learner_never_touched(tmp_path):
-    workspace = tmp_path / "ws"
-    assert descentlab("start", str(workspace), "--no-lab").returncode == 0
-    lesson = workspace / "lessons/01_objective_functions.ipynb"
-    lesson.write_text("an older course version")  # as if copied from an older course ...
-    manifest = workspace / ".descentlab/manifest.json"
-    digests = json.loads(manifest.read_text())
-    digests["lessons/01_objective_functions.ipynb"] = hashlib.sha256(lesson.read_bytes()).hexdigest()
-    manifest.write_text(json.dumps(digests))  # ... and never touched since
-    result = descentlab("start", str(workspace), "--no-lab")
-    assert result.returncode == 0
-    assert lesson.read_bytes() == (REPO / "lessons/01_objective_functions.ipynb").read_bytes()
-    assert "updated 1 file(s)" in result.stdout
 
 
 def test_stderr_warnings_do_not_cost_points(tmp_path):

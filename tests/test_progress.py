@@ -234,9 +234,22 @@ class FakeRunner:
 
 
 def edit(notebook: Path, text: str) -> None:
+    """The learner adds a code cell of their own: that is work."""
     nb = json.loads(notebook.read_text())
-    nb["cells"].append({"cell_type": "markdown", "metadata": {}, "source": [text]})
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": [f"# {text}"],
+                        "outputs": [], "execution_count": None})
     notebook.write_text(json.dumps(nb))
+
+
+def test_an_exercise_that_was_only_run_is_still_not_started(workspace):
+    nb = json.loads((workspace / EXERCISE_01).read_text())
+    for number, cell in enumerate(c for c in nb["cells"] if c["cell_type"] == "code"):
+        cell["execution_count"] = number + 1
+        cell["outputs"] = [{"output_type": "error", "ename": "NotImplementedError", "evalue": "", "traceback": []}]
+    (workspace / EXERCISE_01).write_text(json.dumps(nb))
+    runner = FakeRunner()
+    ex = next(e for e in summarize(workspace, runner=runner).exercises if e.lesson == "01_objective_functions")
+    assert ex.state == "not started" and runner.calls == []
 
 
 def test_untouched_exercises_are_not_started_and_never_run(workspace):

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
+from traitlets.config import Config
 
 from .course import CourseError, resolve_lesson_id
 from .notebook import NOT_IMPLEMENTED, Role, autograded_tests, cells_with_role, grade_id, read_notebook, strip_hidden_tests
@@ -68,6 +69,15 @@ def _error_text(cell) -> str:
     return ""
 
 
+def kernel_config() -> Config:
+    """Kernels we start talk to us over CurveZMQ-encrypted sockets (the python3 kernelspec
+    declares support). Without it ipykernel warns "Kernel is running over TCP without
+    encryption" on stderr, which a learner then reads after `check` or `progress` returns."""
+    config = Config()
+    config.KernelManager.transport_encryption = "auto"
+    return config
+
+
 def run_check(path: Path, timeout: int = 120) -> CheckReport:
     """Execute ``path``'s visible tests in a fresh kernel and collect one result per test cell."""
     path = Path(path).resolve()
@@ -88,6 +98,7 @@ def run_check(path: Path, timeout: int = 120) -> CheckReport:
         allow_errors=True,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
+        config=kernel_config(),
     )
     try:
         client.execute()
@@ -162,16 +173,19 @@ def format_report(report: CheckReport, width: int = 100, workspace: Workspace | 
     lines.append("")
     for problem in report.problems:
         lines.append(f"  note: {problem}")
-    passed = sum(r.passed for r in report.results)
-    lines.append(
-        f"Visible tests: {report.score:g}/{report.max_score:g} points "
-        f"({passed} of {len(report.results)} functions pass) in {report.seconds:.1f} s."
-    )
     lines.append(
         "Hidden tests run only at grading: they try other shapes, seeds and edge cases, so "
         "passing here is necessary, not sufficient."
     )
+    lines.append(summary_line(report))
     return "\n".join(lines)
+
+
+def summary_line(report: CheckReport) -> str:
+    """The last line of every check: functions passing and points."""
+    passed = sum(r.passed for r in report.results)
+    return (f"Visible tests: {report.score:g}/{report.max_score:g} points "
+            f"({passed} of {len(report.results)} functions pass) in {report.seconds:.1f} s.")
 
 
 def register(subparsers) -> None:
@@ -192,6 +206,10 @@ def register(subparsers) -> None:
 def _main(args: argparse.Namespace) -> int:
     workspace, notebook = resolve_notebook(args.notebook)
     report = run_check(notebook, timeout=args.timeout)
+    if workspace is not None:
+        from .progress import remember_check
+
+        remember_check(workspace, notebook, report)
     if args.json:
         data = report.to_json()
         data["workspace"] = str(workspace.root) if workspace else None

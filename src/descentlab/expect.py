@@ -23,13 +23,34 @@ __all__ = [
 ]
 
 
+# Every check sets ``__tracebackhide__ = True``: IPython leaves such frames out of the
+# traceback it shows, so a failing test cell shows the learner's own line (the test call,
+# or their code when it raised) and the message, not this module's internals.
+
+
+def _number(value: Any) -> str:
+    """A number as a learner writes it: ``0.5``, not ``np.float64(0.5)``."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return repr(float(value))
+
+
 def _describe(value: Any) -> str:
-    text = repr(value)
+    """What came back, readably: plain numbers and ``[1.0, 2.0]``-style arrays."""
+    if isinstance(value, (int, float, np.number, bool, np.bool_)):
+        text = _number(value)
+    elif isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        text = np.array2string(value, separator=", ", threshold=12)
+    else:
+        text = repr(value)
     return text if len(text) <= 200 else text[:197] + "..."
 
 
 def as_float_array(name: str, value: Any) -> np.ndarray:
     """``value`` as a float ndarray, or an AssertionError naming ``name`` and what came back."""
+    __tracebackhide__ = True
     if value is None:
         raise AssertionError(
             f"{name} returned None: did you forget a `return` statement?"
@@ -51,6 +72,7 @@ def as_float_array(name: str, value: Any) -> np.ndarray:
 
 
 def expect_shape(name: str, got: Any, shape: tuple[int, ...], inputs: str = "") -> np.ndarray:
+    __tracebackhide__ = True
     array = as_float_array(name, got)
     if array.shape != tuple(shape):
         where = f" for {inputs}" if inputs else ""
@@ -71,6 +93,7 @@ def expect_close(
     hint: str = "",
 ) -> None:
     """Fail unless ``got`` has ``expected``'s shape, is finite where it is, and is close."""
+    __tracebackhide__ = True
     want = np.asarray(expected, dtype=float)
     array = expect_shape(name, got, want.shape, inputs)
     where = f" for {inputs}" if inputs else ""
@@ -82,21 +105,23 @@ def expect_close(
     if not np.allclose(array, want, rtol=rtol, atol=atol, equal_nan=True):
         worst = np.unravel_index(np.argmax(np.abs(array - want)), array.shape) if array.shape else ()
         detail = (
-            f"at index {tuple(int(i) for i in worst)}: got {array[worst]!r}, expected {want[worst]!r}"
+            f"at index {tuple(int(i) for i in worst)}: got {_number(array[worst])}, expected {_number(want[worst])}"
             if array.shape
-            else f"got {float(array)!r}, expected {float(want)!r}"
+            else f"got {_number(array)}, expected {_number(want)}"
         )
         raise AssertionError(f"wrong value from {name}{where}: {detail}. {hint}".rstrip())
 
 
 def expect_true(condition: Any, message: str) -> None:
     """Fail with ``message`` unless ``condition`` is a real boolean True."""
+    __tracebackhide__ = True
     if not isinstance(condition, (bool, np.bool_)) or not bool(condition):
         raise AssertionError(message)
 
 
 def expect_raises(name: str, exception: type[BaseException], call, *args, **kwargs) -> None:
     """Fail unless ``call(*args, **kwargs)`` raises ``exception`` (NotImplementedError never counts)."""
+    __tracebackhide__ = True
     try:
         call(*args, **kwargs)
     except NotImplementedError:
@@ -120,6 +145,7 @@ def relative_error(a: Any, b: Any) -> float:
 
 def numerical_gradient(f, x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Centred finite differences of the scalar function ``f`` at ``x`` (float64)."""
+    __tracebackhide__ = True
     x = np.array(x, dtype=float)
     grad = np.zeros_like(x)
     for index in np.ndindex(x.shape):

@@ -10,6 +10,14 @@ LEARNER_CONFIG = f'''"""nbgrader settings for this learner workspace (written by
 
 JupyterLab's Validate button reads this file from the folder the server started in.
 """
+from descentlab.validation import ValidateMessages
+
 c = get_config()  # noqa: F821
 c.Execute.extra_arguments = {EXECUTE_EXTRA_ARGUMENTS!r}
+# Short messages and a closing summary in the Validate dialog (see descentlab.validation).
+_messages = ValidateMessages()
+c.Execute.on_cell_start = _messages.cell_started
+c.Execute.on_cell_error = _messages.cell_failed
+# Encrypted kernel sockets: no "running over TCP without encryption" warning.
+c.KernelManager.transport_encryption = "auto"
 '''

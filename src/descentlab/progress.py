@@ -2,10 +2,10 @@
 
 Exercises are judged by their *visible* tests, honestly and without waiting minutes:
 
-* A notebook whose content is still exactly what ``descentlab start`` copied (its digest
-  matches ``.descentlab/manifest.json`` or the course's own copy) is reported "not started"
-  without running it: an untouched exercise is all stubs and scores 0 (the course's test
-  suite checks that for every assignment).
+* A notebook whose answers are still what ``descentlab start`` copied (the digest of its
+  editable sources matches ``.descentlab/manifest.json`` or the course's own copy; running
+  it does not count) is reported "not started" without running it: an untouched exercise is
+  all stubs and scores 0 (the course's test suite checks that for every assignment).
 * Any other notebook is run with :func:`descentlab.check.run_check`, the same code as
   ``descentlab check``, and the result is cached in the progress file together with the
   notebook's SHA-256. The next ``descentlab progress`` re-runs only notebooks whose content
@@ -28,6 +28,7 @@ from typing import Callable
 from .course import LESSON_IDS, LESSONS, Course, CourseError, find_course
 from .digest import file_digest
 from .leitner import CardState
+from .learner_work import work_digest
 from .progress_store import ProgressStore
 from .workspace import Workspace
 
@@ -76,15 +77,22 @@ class ProgressSummary:
         return asdict(self)
 
 
-def _untouched_digests(workspace: Workspace, course: Course, rel: str) -> set[str]:
-    digests = set()
-    manifest = workspace.read_manifest()
-    if isinstance(manifest.get(rel), str):
-        digests.add(manifest[rel])
+
+def _untouched(workspace: Workspace, course: Course, rel: str, digest: str) -> bool:
+    """True when the learner has not written anything in the notebook yet: its editable
+    sources (see :mod:`descentlab.learner_work`) are what was copied, or what the course
+    has, even if it was run (outputs are not work)."""
+    path = workspace.root / rel
+    record = workspace.read_manifest().get(rel)
     original = course.root / rel
-    if original.is_file():
-        digests.add(file_digest(original))
-    return digests
+    if record and digest == record["course"]:
+        return True
+    work = work_digest(path)
+    if work is None:
+        return False
+    if record and work == record["work"]:
+        return True
+    return original.is_file() and work == work_digest(original)
 
 
 def _default_runner(path: Path):
@@ -112,7 +120,7 @@ def exercise_statuses(
                 statuses.append(ExerciseStatus(lesson_id, rel, "missing (`descentlab start` copies it again)"))
             continue
         digest = file_digest(path)
-        if digest in _untouched_digests(workspace, course, rel):
+        if _untouched(workspace, course, rel, digest):
             statuses.append(ExerciseStatus(lesson_id, rel, "not started"))
             continue
         cached = checks.get(rel) if isinstance(checks.get(rel), dict) else None
@@ -124,26 +132,44 @@ def exercise_statuses(
             statuses.append(_from_cache(lesson_id, rel, state, cached or {}))
             continue
         try:
-            report = runner(path)
-            record = {
-                "digest": digest,
-                "passed": sum(r.passed for r in report.results),
-                "total": len(report.results),
-                "score": report.score,
-                "max_score": report.max_score,
-                "at": now.isoformat(),
-                "problems": list(report.problems),
-            }
+            record = check_record(digest, runner(path), now)
         except CourseError as exc:
             record = {"digest": digest, "passed": 0, "total": 0, "score": 0.0, "max_score": 0.0,
                       "at": now.isoformat(), "problems": [str(exc)]}
-
-        def change(data: dict, rel: str = rel, record: dict = record) -> None:
-            data["checks"][rel] = record
-
-        store.update(change)
+        save_check(store, rel, record)
         statuses.append(_from_cache(lesson_id, rel, "checked", record))
     return statuses
+
+
+def check_record(digest: str, report, now: datetime) -> dict:
+    """What the progress file keeps of one check of a notebook whose SHA-256 is ``digest``."""
+    return {
+        "digest": digest,
+        "passed": sum(r.passed for r in report.results),
+        "total": len(report.results),
+        "score": report.score,
+        "max_score": report.max_score,
+        "at": now.isoformat(),
+        "problems": list(report.problems),
+    }
+
+
+def save_check(store: ProgressStore, rel: str, record: dict) -> None:
+    def change(data: dict) -> None:
+        data["checks"][rel] = record
+
+    store.update(change)
+
+
+def remember_check(workspace: Workspace, path: Path, report) -> None:
+    """Keep a `descentlab check` result of a workspace exercise, so `descentlab progress`
+    and the course map show it without running the notebook again."""
+    rel = workspace.relative(path)
+    lesson_ids = [i for i in LESSON_IDS if workspace.relative(workspace.exercise_notebook(i)) == rel]
+    if not lesson_ids or not path.is_file():
+        return
+    record = check_record(file_digest(path), report, datetime.now(timezone.utc))
+    save_check(ProgressStore(workspace.progress_file), rel, record)
 
 
 def _from_cache(lesson_id: str, rel: str, state: str, record: dict) -> ExerciseStatus:

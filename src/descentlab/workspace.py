@@ -29,6 +29,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomicfile import write_json
 from .course import CourseError, find_course
 
 STATE_DIR = ".descentlab"
@@ -168,23 +169,45 @@ class Workspace:
         path = Path(path).resolve()
         return path == self.root or self.root in path.parents
 
-    def read_manifest(self) -> dict[str, str]:
-        """What ``descentlab start`` copied: workspace-relative path -> SHA-256 (or, for
-        notebooks, the digest of the learner-editable sources; see :mod:`descentlab.start`).
-        A missing or unreadable manifest is empty: every existing file then counts as
-        the learner's."""
+    def read_manifest(self) -> dict[str, dict]:
+        """What ``descentlab start`` copied: workspace-relative path -> ``{"course": SHA-256
+        of the course file copied, "work": digest of its editable sources (notebooks; see
+        :mod:`descentlab.learner_work`) or None}``. A missing or unreadable manifest is
+        empty: every existing file then counts as the learner's. The first manifests
+        (path -> SHA-256) read as ``{"course": SHA-256, "work": None}``."""
         try:
             data = json.loads(self.manifest_path.read_text())
         except (OSError, json.JSONDecodeError, UnicodeDecodeError):
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        files = data.get("files") if data.get("version") == MANIFEST_VERSION else data
+        entries = {}
+        for rel, value in (files if isinstance(files, dict) else {}).items():
+            if isinstance(value, str):
+                entries[rel] = {"course": value, "work": None}
+            elif isinstance(value, dict) and isinstance(value.get("course"), str):
+                work = value.get("work")
+                entries[rel] = {"course": value["course"], "work": work if isinstance(work, str) else None}
+        return entries
+
+    def write_manifest(self, entries: dict[str, dict]) -> None:
+        write_json(self.manifest_path, {"version": MANIFEST_VERSION, "files": entries}, sort_keys=True)
 
     def describe(self) -> str:
         """The line every learner command prints first: which folder it reports on."""
         return f"workspace: {self.root}"
 
 
-NEW_VERSION_SUFFIX = ".new-version.ipynb"
+NEW_VERSION_MARK = ".new-version"
+NEW_VERSION_SUFFIX = NEW_VERSION_MARK + ".ipynb"
+MANIFEST_VERSION = 2
+
+
+def new_version_path(path: Path) -> Path:
+    """Where a course update goes when ``path`` holds the learner's work:
+    ``x.ipynb`` -> ``x.new-version.ipynb``."""
+    return path.with_name(path.stem + NEW_VERSION_MARK + path.suffix)
 
 
 # ---------------------------------------------------------------------- for kernels
