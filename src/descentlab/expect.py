@@ -8,6 +8,8 @@ fails with a message saying what came back.
 """
 from __future__ import annotations
 
+import traceback
+from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -24,8 +26,45 @@ __all__ = [
 
 
 # Every check sets ``__tracebackhide__ = True``: IPython leaves such frames out of the
-# traceback it shows, so a failing test cell shows the learner's own line (the test call,
-# or their code when it raised) and the message, not this module's internals.
+# tracebacks it shows, so when the learner's code raises inside a check (numerical_gradient
+# calling their function, say) the traceback goes from their test line to their own code.
+# IPython always shows the frame that raised, though, so a failed check raises CheckFailed,
+# which renders its traceback without the hidden frames at its end: the learner's line,
+# then the message.
+
+
+class CheckFailed(AssertionError):
+    """A check failed. To every reader (nbgrader, the grader, ``except AssertionError``) it
+    is an AssertionError, and it is called one; only its rendering in IPython differs."""
+
+    def __reduce__(self):  # pickled (a worker pool, Dask) as the plain AssertionError it claims to be
+        return (AssertionError, self.args)
+
+    def _render_traceback_(self) -> list[str]:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        tb = _without_hidden_tail(self.__traceback__)
+        if shell is None or tb is None:
+            return traceback.format_exception_only(AssertionError, self)
+        return shell.InteractiveTB.structured_traceback(AssertionError, self, tb, tb_offset=1)
+
+
+CheckFailed.__name__ = CheckFailed.__qualname__ = "AssertionError"
+
+
+def _without_hidden_tail(tb: TracebackType | None) -> TracebackType | None:
+    """``tb`` up to its last frame that does not set ``__tracebackhide__``."""
+    frames = []
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    while frames and frames[-1].tb_frame.f_locals.get("__tracebackhide__"):
+        frames.pop()
+    rebuilt = None
+    for frame in reversed(frames):
+        rebuilt = TracebackType(rebuilt, frame.tb_frame, frame.tb_lasti, frame.tb_lineno)
+    return rebuilt
 
 
 def _number(value: Any) -> str:
@@ -52,19 +91,19 @@ def as_float_array(name: str, value: Any) -> np.ndarray:
     """``value`` as a float ndarray, or an AssertionError naming ``name`` and what came back."""
     __tracebackhide__ = True
     if value is None:
-        raise AssertionError(
+        raise CheckFailed(
             f"{name} returned None: did you forget a `return` statement?"
         )
     # Only plain data converts: a custom object cannot masquerade as an array.
     if not isinstance(value, (int, float, np.number, np.ndarray, list, tuple, bool, np.bool_)):
-        raise AssertionError(
+        raise CheckFailed(
             f"{name} should return a number or a numpy array, got {type(value).__name__}: "
             f"{_describe(value)}"
         )
     try:
         array = np.array(value, dtype=float)
     except (TypeError, ValueError) as exc:
-        raise AssertionError(
+        raise CheckFailed(
             f"{name} returned {_describe(value)}, which is not a number or an array of "
             f"numbers ({exc})"
         ) from None
@@ -76,7 +115,7 @@ def expect_shape(name: str, got: Any, shape: tuple[int, ...], inputs: str = "") 
     array = as_float_array(name, got)
     if array.shape != tuple(shape):
         where = f" for {inputs}" if inputs else ""
-        raise AssertionError(
+        raise CheckFailed(
             f"wrong shape from {name}{where}: got {array.shape}, expected {tuple(shape)}"
         )
     return array
@@ -98,7 +137,7 @@ def expect_close(
     array = expect_shape(name, got, want.shape, inputs)
     where = f" for {inputs}" if inputs else ""
     if not np.array_equal(np.isfinite(array), np.isfinite(want)):
-        raise AssertionError(
+        raise CheckFailed(
             f"{name}{where} returned non-finite values (nan or inf) where finite ones were "
             f"expected: got {_describe(array)}. {hint}".rstrip()
         )
@@ -109,14 +148,14 @@ def expect_close(
             if array.shape
             else f"got {_number(array)}, expected {_number(want)}"
         )
-        raise AssertionError(f"wrong value from {name}{where}: {detail}. {hint}".rstrip())
+        raise CheckFailed(f"wrong value from {name}{where}: {detail}. {hint}".rstrip())
 
 
 def expect_true(condition: Any, message: str) -> None:
     """Fail with ``message`` unless ``condition`` is a real boolean True."""
     __tracebackhide__ = True
     if not isinstance(condition, (bool, np.bool_)) or not bool(condition):
-        raise AssertionError(message)
+        raise CheckFailed(message)
 
 
 def expect_raises(name: str, exception: type[BaseException], call, *args, **kwargs) -> None:
@@ -125,15 +164,15 @@ def expect_raises(name: str, exception: type[BaseException], call, *args, **kwar
     try:
         call(*args, **kwargs)
     except NotImplementedError:
-        raise AssertionError(f"{name} is not implemented yet") from None
+        raise CheckFailed(f"{name} is not implemented yet") from None
     except exception:
         return
     except Exception as exc:  # noqa: BLE001 - the message reports what was raised instead
-        raise AssertionError(
+        raise CheckFailed(
             f"{name} should raise {exception.__name__} here, but raised "
             f"{type(exc).__name__}: {exc}"
         ) from None
-    raise AssertionError(f"{name} should raise {exception.__name__} here, but returned normally")
+    raise CheckFailed(f"{name} should raise {exception.__name__} here, but returned normally")
 
 
 def relative_error(a: Any, b: Any) -> float:
