@@ -197,6 +197,9 @@ def lab_options(workspace: Workspace) -> list[str]:
     return [
         f"--ServerApp.root_dir={workspace.root}",
         f"--ServerApp.terminado_settings={ {'shell_command': terminal_shell(workspace)}!r}",
+        # Encrypted kernel sockets: without them every kernel prints "running over TCP
+        # without encryption" into the console `make lab` runs in.
+        "--KernelManager.transport_encryption=auto",
     ]
 
 
