@@ -267,11 +267,16 @@ def write_notebook(path, sources: list[str]) -> None:
 
 
 def own_workspace(workspace, name: str):
-    """A folder inside the learner workspace with its own ``.descentlab/`` state folder:
-    the widgets keep progress in the nearest such folder above the kernel's directory, so a
-    notebook here starts from empty progress, untouched by other tests."""
+    """A workspace of the test's own inside the learner workspace: its own ``.descentlab/``
+    state folder and copies of the glossary and quiz banks. The widgets read the nearest
+    workspace above the kernel's directory (descentlab.workspace), so a notebook here starts
+    from empty progress, untouched by other tests."""
+    import shutil
+
     folder = workspace / name
     (folder / ".descentlab").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(workspace / "glossary.yml", folder / "glossary.yml")
+    shutil.copytree(workspace / "lessons" / "quizzes", folder / "lessons" / "quizzes", dirs_exist_ok=True)
     return folder
 
 
