@@ -328,6 +328,14 @@ def test_cli_shows_a_matching_entry_in_full(capsys):
     assert "too large" in out and "Lesson: 02_gradient_descent" in out
 
 
+def test_cli_prints_maths_as_readable_text_not_latex(capsys):
+    assert main(["glossary", "", "--file", str(GLOSSARY)]) == 0  # every term, in full
+    assert main(["glossary", "e", "--file", str(GLOSSARY)]) == 0
+    out = capsys.readouterr().out
+    assert "$" not in out and not re.search(r"\\[A-Za-z]", out), re.findall(r".{30}[$\\].{30}", out)[:5]
+    assert "θ ← θ − η ∇_θ J(θ)" in out and "x²" in out  # the update rule, a square
+
+
 def test_cli_topic_filter_takes_a_lesson_number(capsys):
     assert main(["glossary", "--topic", "5", "--file", str(GLOSSARY)]) == 0
     out = capsys.readouterr().out

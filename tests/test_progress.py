@@ -56,7 +56,7 @@ def test_a_failed_write_keeps_the_old_file_intact(tmp_path, monkeypatch):
     def broken_fsync(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(atomicfile.os, "fsync", broken_fsync)
+    monkeypatch.setattr(atomicfile.os, "fsync", broken_fsync)  # fails mid-write, after the temp file exists
     data = store.update(lambda d: d["cards"].update(b={"box": 2}))
     assert data["cards"]["b"] == {"box": 2}  # kept in memory
     assert path.read_text() == before

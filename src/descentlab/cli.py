@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     except CourseError as exc:
         print(f"descentlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `descentlab glossary | head`: the reader has seen enough
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"descentlab {args.command}: interrupted", file=sys.stderr)
         return 130

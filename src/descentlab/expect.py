@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import traceback
+from types import TracebackType
 from typing import Any, Iterator
 
 import numpy as np
@@ -52,7 +54,7 @@ def hidden_checks() -> Iterator[None]:
 
 def _fail(full: str, course_words: str) -> AssertionError:
     """The error to raise: ``full`` normally, ``course_words`` (no values) in hidden checks."""
-    return HiddenCheckFailed(course_words) if _hidden.get() else AssertionError(full)
+    return HiddenCheckFailed(course_words) if _hidden.get() else CheckFailed(full)
 
 
 def _where(inputs: str) -> str:
@@ -62,6 +64,57 @@ def _where(inputs: str) -> str:
 # Every check sets ``__tracebackhide__ = True``: IPython leaves such frames out of the
 # traceback it shows, so a failing test cell shows the learner's own line (the test call,
 # or their code when it raised) and the message, not this module's internals.
+
+
+def _number(value: Any) -> str:
+    """A number as a learner writes it: ``0.5``, not ``np.float64(0.5)``."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return repr(float(value))
+
+
+# Every check sets ``__tracebackhide__ = True``: IPython leaves such frames out of the
+# tracebacks it shows, so when the learner's code raises inside a check (numerical_gradient
+# calling their function, say) the traceback goes from their test line to their own code.
+# IPython always shows the frame that raised, though, so a failed check raises CheckFailed,
+# which renders its traceback without the hidden frames at its end: the learner's line,
+# then the message.
+
+
+class CheckFailed(AssertionError):
+    """A check failed. To every reader (nbgrader, the grader, ``except AssertionError``) it
+    is an AssertionError, and it is called one; only its rendering in IPython differs."""
+
+    def __reduce__(self):  # pickled (a worker pool, Dask) as the plain AssertionError it claims to be
+        return (AssertionError, self.args)
+
+    def _render_traceback_(self) -> list[str]:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        tb = _without_hidden_tail(self.__traceback__)
+        if shell is None or tb is None:
+            return traceback.format_exception_only(AssertionError, self)
+        return shell.InteractiveTB.structured_traceback(AssertionError, self, tb, tb_offset=1)
+
+
+CheckFailed.__name__ = CheckFailed.__qualname__ = "AssertionError"
+
+
+def _without_hidden_tail(tb: TracebackType | None) -> TracebackType | None:
+    """``tb`` up to its last frame that does not set ``__tracebackhide__``."""
+    frames = []
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    while frames and frames[-1].tb_frame.f_locals.get("__tracebackhide__"):
+        frames.pop()
+    rebuilt = None
+    for frame in reversed(frames):
+        rebuilt = TracebackType(rebuilt, frame.tb_frame, frame.tb_lasti, frame.tb_lineno)
+    return rebuilt
 
 
 def _number(value: Any) -> str:

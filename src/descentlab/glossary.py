@@ -29,6 +29,7 @@ from typing import Iterator
 import yaml
 
 from .course import LESSON_IDS, LESSONS, resolve_lesson_id
+from .richtext import to_plain
 from .workspace import Workspace, glossary_file
 from .yamlfile import Fault, MappingReader, YamlSchemaError, compose_file, kind_of, line_of
 
@@ -188,11 +189,11 @@ def load_glossary(path: Path | str | None = None) -> Glossary:
 def format_entry(entry: Entry, width: int) -> str:
     wrap = lambda text, indent: textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent)  # noqa: E731
     lines = [f"{entry.term}" + (f"  (also: {', '.join(entry.aliases)})" if entry.aliases else "")]
-    lines.append(wrap(entry.definition, "    "))
+    lines.append(wrap(to_plain(entry.definition), "    "))
     if entry.example:
-        lines.append(wrap(f"Example: {entry.example}", "    "))
+        lines.append(wrap(f"Example: {to_plain(entry.example)}", "    "))
     if entry.mnemonic:
-        lines.append(wrap(f"Memory aid: {entry.mnemonic}", "    "))
+        lines.append(wrap(f"Memory aid: {to_plain(entry.mnemonic)}", "    "))
     if entry.see_also:
         lines.append(wrap(f"See also: {', '.join(entry.see_also)}", "    "))
     lines.append(f"    Lesson: {entry.topic} ({LESSONS.get(entry.topic, '')})")

@@ -19,7 +19,6 @@ widgets (see :mod:`descentlab.progress_store`).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +27,7 @@ from typing import Callable
 
 from .course import LESSON_IDS, LESSONS, Course, CourseError, find_course
 from .card_schedule import CardState
+from .digest import file_digest
 from .learner_work import work_digest
 from .progress_store import ProgressStore
 from .workspace import Workspace
@@ -77,10 +77,6 @@ class ProgressSummary:
         return asdict(self)
 
 
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _untouched(workspace: Workspace, course: Course, rel: str, digest: str) -> bool:
     """True when the learner has not written anything in the notebook yet: its editable
     sources (see :mod:`descentlab.learner_work`) are what was copied, or what the course
@@ -122,7 +118,7 @@ def exercise_statuses(
             if (course.root / rel).is_file():  # the course has it; the workspace lost it
                 statuses.append(ExerciseStatus(lesson_id, rel, "missing (`descentlab start` copies it again)"))
             continue
-        digest = _digest(path)
+        digest = file_digest(path)
         if _untouched(workspace, course, rel, digest):
             statuses.append(ExerciseStatus(lesson_id, rel, "not started"))
             continue
@@ -171,7 +167,7 @@ def remember_check(workspace: Workspace, path: Path, report) -> None:
     lesson_ids = [i for i in LESSON_IDS if workspace.relative(workspace.exercise_notebook(i)) == rel]
     if not lesson_ids or not path.is_file():
         return
-    record = check_record(_digest(path), report, datetime.now(timezone.utc))
+    record = check_record(file_digest(path), report, datetime.now(timezone.utc))
     save_check(ProgressStore(workspace.progress_file), rel, record)
 
 

@@ -212,6 +212,9 @@ def lab_options(workspace: Workspace) -> list[str]:
         f"--ServerApp.root_dir={workspace.root}",
         f"--ServerApp.terminado_settings={ {'shell_command': terminal_shell(workspace)}!r}",
         f"--ContentsManager.pre_save_hook={SAVE_HOOK}",  # no dead widget views in saved notebooks
+        # Encrypted kernel sockets: without them every kernel prints "running over TCP
+        # without encryption" into the console `make lab` runs in.
+        "--KernelManager.transport_encryption=auto",
     ]
 
 

@@ -35,7 +35,6 @@ from pathlib import Path
 
 import pytest
 
-from descentlab.save_hook import HOOK as SAVE_HOOK
 
 HERE = Path(__file__).resolve().parent
 ARTIFACTS = HERE / "artifacts"
@@ -331,7 +330,10 @@ def lab_server(e2e_tmp) -> LabServer:
     workspace = e2e_tmp / "learner-workspace"
     sync_workspace(course, workspace)
 
-    env = _jupyter_env(e2e_tmp / "jupyter")
+    from descentlab.start import lab_environment
+    from descentlab.workspace import Workspace
+
+    env = lab_environment(Workspace(workspace), base=_jupyter_env(e2e_tmp / "jupyter"))
     _write_lab_settings(Path(env["JUPYTERLAB_SETTINGS_DIR"]))
     _hide_instructor_server_extensions(env)
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
@@ -342,6 +344,9 @@ def lab_server(e2e_tmp) -> LabServer:
 def _serve(workspace: Path, env: dict[str, str], e2e_tmp: Path, plugins_hidden):
     """Start JupyterLab in ``workspace`` (its cwd too: the Validate button reads the
     learner's nbgrader_config.py from there), wait for /api/status, stop it afterwards."""
+    from descentlab.start import lab_options
+    from descentlab.workspace import Workspace
+
     port = _free_port()
     token = secrets.token_hex(24)
     command = [
@@ -351,8 +356,7 @@ def _serve(workspace: Path, env: dict[str, str], e2e_tmp: Path, plugins_hidden):
         f"--ServerApp.port={port}",
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={workspace}",
-        f"--ContentsManager.pre_save_hook={SAVE_HOOK}",  # as `descentlab start` runs it
+        *lab_options(Workspace(workspace)),  # what `descentlab start` gives: root_dir, terminals' PATH
         "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--ServerApp.shutdown_no_activity_timeout=0",

@@ -295,3 +295,46 @@ def plain_snippet(text: str, words: int = 5) -> str:
 
 def normalized_text(locator: Locator) -> str:
     return " ".join(locator.inner_text().split())
+
+
+ANSI_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+
+
+def run_in_terminal(server, commands: list[str], timeout: float = 600) -> str:
+    """Type ``commands`` into a new JupyterLab terminal (the server's terminals REST API and
+    websocket, as the Terminal tab does) and return what it printed, control codes removed,
+    once the last one has finished."""
+    import asyncio
+    import concurrent.futures
+    import json
+
+    from tornado.websocket import websocket_connect
+
+    name = server.api("POST", "/api/terminals")["name"]
+    url = server.url.replace("http://", "ws://") + f"/terminals/websocket/{name}?token={server.token}"
+    done = "descentlab-e2e-finished"
+
+    async def talk() -> str:
+        connection = await websocket_connect(url)
+        output: list[str] = []
+        for command in [*commands, f"echo {done[:10]}''{done[10:]}"]:  # the echo, not the typing, matches
+            await connection.write_message(json.dumps(["stdin", command + "\n"]))
+        deadline = time.monotonic() + timeout
+        while done not in ANSI_CONTROL.sub("", "".join(output)):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("the terminal did not finish in time:\n" + ANSI_CONTROL.sub("", "".join(output))[-3000:])
+            message = await asyncio.wait_for(connection.read_message(), timeout=remaining)
+            if message is None:
+                break
+            kind, *rest = json.loads(message)
+            if kind == "stdout":
+                output.append(rest[0])
+        connection.close()
+        return ANSI_CONTROL.sub("", "".join(output))
+
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:  # away from Playwright's event loop
+            return pool.submit(asyncio.run, talk()).result()
+    finally:
+        server.api("DELETE", f"/api/terminals/{name}")
