@@ -134,6 +134,20 @@ class Wrong:
         return {self.target} | {f"test_{f}" for f in calling}
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A correct answer written differently from the reference (a loop, lists, float32, another
+    algorithm or tie-break the docstring allows): it must score full marks on every test cell."""
+
+    name: str
+    answer_id: str
+    source: str
+
+    @property
+    def target(self) -> str:
+        return f"test_{self.answer_id}"
+
+
 def dedent_source(text: str) -> str:
     return textwrap.dedent(text).strip("\n")
 
@@ -145,6 +159,31 @@ def grade_wrong_answers(assignment_id: str, wrong_answers: list[Wrong], tmp_path
     assert len({w.source for w in wrong_answers}) == len(wrong_answers), "two wrong answers are the same"
     submissions = {"reference": {}} | {w.name: {w.answer_id: w.source} for w in wrong_answers}
     return autograde_many(assignment_id, submissions, tmp_path)
+
+
+def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tmp_path: Path,
+                            timeout: float = 600.0) -> tuple[dict[str, Scores], dict[str, Scores]]:
+    """Grade ``submissions`` ({student: replacements}) in one real `nbgrader autograde` run and
+    then one `descentlab grade` run (bubblewrap sandbox) on the same private course copy.
+
+    Returns (nbgrader's scores, descentlab's scores), both read from the course's gradebook:
+    nbgrader's before descentlab grade writes its own over them.
+    """
+    from descentlab.course import Course
+    from descentlab.grade.round import GradeOptions, grade_assignment
+
+    root = make_course(tmp_path, assignment_id)
+    for student, replacements in submissions.items():
+        write_submission(root, assignment_id, student, replacements)
+    nbgrader(root, "autograde", assignment_id, "--force")
+    by_nbgrader = {student: read_scores(root, assignment_id, student) for student in submissions}
+    summary = grade_assignment(Course(root), assignment_id,
+                               GradeOptions(progress=False, timeout=timeout, force=True, sandbox="bwrap"))
+    statuses = {o.student: o.status for o in summary.outcomes}
+    not_graded = {s: statuses.get(s) for s in submissions if statuses.get(s) != "graded"}
+    assert not not_graded, f"descentlab grade did not grade every submission: {not_graded}"
+    by_descentlab = {student: read_scores(root, assignment_id, student) for student in submissions}
+    return by_nbgrader, by_descentlab
 
 
 def assert_full_marks(scores: Scores) -> None:

@@ -1,8 +1,9 @@
-"""Plausible wrong answers to exercise 02 each lose points on the right test cell.
+"""Exercise 02: plausible wrong answers (each must lose points on the right test cell) and
+correct variants (each must score full marks), graded by tests/test_verdicts.py.
 
 Every submission below is the reference solution with ONE function replaced by a mistake a
 learner could make (a sign error, a missing 1/N, no divergence check, a forgotten bias...).
-All of them are graded together in one real `nbgrader autograde` run; each must lose points
+Each must lose points
 on the test cell of the function it breaks, and only there or on the test of a later
 function that calls the broken one.
 """
@@ -10,11 +11,8 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-from grading_support import Wrong, assert_full_marks, assert_loses_points, grade_wrong_answers
+from grading_support import Variant, Wrong
 from grading_support import dedent_source as _src
-
-ASSIGNMENT = "02_gradient_descent"
 
 
 def _gd(body: str) -> str:
@@ -25,7 +23,7 @@ def _gd(body: str) -> str:
 _GD_HEADER = "def gradient_descent(grad, x0, learning_rate, max_steps=1000, tol=1e-6, max_norm=1e6):\n"
 _LINEAR_USERS = ("sgd_linear_regression",)
 
-WRONG_ANSWERS = [
+WRONG = [
     Wrong("gd_climbs_the_gradient", "gradient_descent", _gd("""
         x = np.array(x0, dtype=float).reshape(-1)
         path = [x.copy()]
@@ -219,15 +217,5 @@ WRONG_ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong02"))
-
-
-def test_reference_scores_full_marks(graded):
-    assert_full_marks(graded["reference"])
-
-
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
-def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    assert_loses_points(graded[wrong.name], wrong)
+CORRECT: list[Variant] = [
+]

@@ -1,4 +1,5 @@
-"""Plausible wrong answers to exercise 03 each lose points on the right test cell.
+"""Exercise 03: plausible wrong answers (each must lose points on the right test cell) and
+correct variants (each must score full marks), graded by tests/test_verdicts.py.
 
 Every submission below is the reference solution with ONE function replaced by a mistake a
 learner could make (a missing transpose, a sum over the wrong axis, a ReLU mask taken from
@@ -8,14 +9,11 @@ the function it breaks, and only there or on the tests of later functions that c
 """
 from __future__ import annotations
 
-import pytest
-from grading_support import Wrong, assert_full_marks, assert_loses_points, grade_wrong_answers
+from grading_support import Variant, Wrong
 from grading_support import dedent_source as _src
 
-ASSIGNMENT = "03_backpropagation"
-
 # Which graded functions call which (in the reference solution, as the exercise suggests).
-_CALLERS = {
+CALLERS = {
     "affine_forward": ("two_layer_loss", "train_two_layer", "affine_backward"),
     "affine_backward": ("two_layer_loss", "train_two_layer"),
     "relu_forward": ("two_layer_loss", "train_two_layer", "relu_backward"),
@@ -25,7 +23,7 @@ _CALLERS = {
 }
 
 
-WRONG_ANSWERS = [
+WRONG = [
     Wrong("checker_one_sided_difference", "centred_gradient", _src("""
         def centred_gradient(f, x, h=1e-5):
             x = np.array(x, dtype=float)
@@ -259,15 +257,5 @@ WRONG_ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong03"))
-
-
-def test_reference_scores_full_marks(graded):
-    assert_full_marks(graded["reference"])
-
-
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
-def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    assert_loses_points(graded[wrong.name], wrong, _CALLERS)
+CORRECT: list[Variant] = [
+]

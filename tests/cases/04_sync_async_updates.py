@@ -1,9 +1,9 @@
-"""Plausible wrong answers to exercise 04 each lose points on the right test cell.
+"""Exercise 04: plausible wrong answers (each must lose points on the right test cell) and
+correct variants (each must score full marks), graded by tests/test_verdicts.py.
 
 Every submission below is the reference solution with ONE function replaced by a mistake a
 learner could make (averaging by the wrong count, parameters read at the wrong time, a
-staleness bound off by one, a synchronous round that waits for the average worker...). All of
-them are graded together in one real `nbgrader autograde` run; each must lose points on the
+staleness bound off by one, a synchronous round that waits for the average worker...). Each must lose points on the
 test cell of the function it breaks, and nowhere else (the reference solutions do not call
 each other, so a broken function cannot drag down another function's test).
 """
@@ -11,17 +11,8 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-from grading_support import (
-    Wrong,
-    assert_every_test_cell_targeted,
-    assert_full_marks,
-    assert_loses_points,
-    grade_wrong_answers,
-)
+from grading_support import Variant, Wrong
 from grading_support import dedent_source as _src
-
-ASSIGNMENT = "04_sync_async_updates"
 
 
 _UPDATE_HEADER = ("def async_server_update(w, version, grad, read_version, lr, max_staleness=None, "
@@ -45,7 +36,7 @@ def _sim(body: str) -> str:
     return _SIM_HEADER + textwrap.indent(_src(_SIM_SETUP) + "\n" + _src(body), "    ")
 
 
-WRONG_ANSWERS = [
+WRONG = [
     # mse_gradient
     Wrong("gradient_divides_by_features", "mse_gradient", _src("""
         def mse_gradient(w, X, y):
@@ -226,19 +217,5 @@ WRONG_ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong04"))
-
-
-def test_reference_scores_full_marks(graded):
-    assert_full_marks(graded["reference"])
-
-
-def test_every_graded_function_has_wrong_answers(graded):
-    assert_every_test_cell_targeted(graded["reference"], WRONG_ANSWERS)
-
-
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
-def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    assert_loses_points(graded[wrong.name], wrong)
+CORRECT: list[Variant] = [
+]

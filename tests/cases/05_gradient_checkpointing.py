@@ -1,4 +1,5 @@
-"""Plausible wrong answers to exercise 05 each lose points on the right test cell.
+"""Exercise 05: plausible wrong answers (each must lose points on the right test cell) and
+correct variants (each must score full marks), graded by tests/test_verdicts.py.
 
 Every submission below is the reference solution with ONE function replaced by a mistake a
 learner could make (a segment off by one, the output forgotten in the count, recomputation
@@ -12,17 +13,8 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-from grading_support import (
-    Wrong,
-    assert_every_test_cell_targeted,
-    assert_full_marks,
-    assert_loses_points,
-    grade_wrong_answers,
-)
+from grading_support import Variant, Wrong
 from grading_support import dedent_source as _src
-
-ASSIGNMENT = "05_gradient_checkpointing"
 
 
 _BACKWARD_HEADER = "def checkpointed_backward(dout, weights, saved, output):\n"
@@ -32,7 +24,7 @@ def _backward(body: str) -> str:
     return _BACKWARD_HEADER + textwrap.indent(_src(body), "    ")
 
 
-WRONG_ANSWERS = [
+WRONG = [
     # segments
     Wrong("segment_ends_one_layer_early", "segments", _src("""
         def segments(n_layers, checkpoints):
@@ -211,19 +203,5 @@ WRONG_ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong05"))
-
-
-def test_reference_scores_full_marks(graded):
-    assert_full_marks(graded["reference"])
-
-
-def test_every_graded_function_has_wrong_answers(graded):
-    assert_every_test_cell_targeted(graded["reference"], WRONG_ANSWERS)
-
-
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
-def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    assert_loses_points(graded[wrong.name], wrong)
+CORRECT: list[Variant] = [
+]

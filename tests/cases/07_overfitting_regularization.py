@@ -1,24 +1,21 @@
-"""Plausible wrong answers to exercise 07 each lose points on the right test cell.
+"""Exercise 07: plausible wrong answers (each must lose points on the right test cell) and
+correct variants (each must score full marks), graded by tests/test_verdicts.py.
 
 Every submission below is the reference solution with ONE function replaced by a mistake a
 learner could make (folds without shuffling, validation rows leaking into training, a ridge
 that penalizes the intercept, ISTA without the soft threshold, dropout that forgets to rescale
-or treats p as the drop probability, an early-stopping counter that is never reset...). All of
-them are graded together in one real `nbgrader autograde` run; each must lose points on the
+or treats p as the drop probability, an early-stopping counter that is never reset...). Each must lose points on the
 test cell of the function it breaks, and only there or on the tests of later functions that
 use it.
 """
 from __future__ import annotations
 
-import pytest
-from grading_support import Wrong, assert_full_marks, assert_loses_points, grade_wrong_answers
+from grading_support import Variant, Wrong
 from grading_support import dedent_source as _src
-
-ASSIGNMENT = "07_overfitting_regularization"
 
 # Test cells that call a function besides its own test (the reference solution's calls and
 # the hidden tests' finite differences).
-_CALLERS = {
+CALLERS = {
     "kfold_indices": ("cross_val_score",),
     "soft_threshold": ("lasso_ista",),
     "dropout_forward": ("dropout_backward",),  # the gradient check differentiates the forward pass
@@ -68,7 +65,7 @@ def _early(old: str, new: str) -> str:
     return body.replace(old, new)
 
 
-WRONG_ANSWERS = [
+WRONG = [
     Wrong("kfold_without_shuffling", "kfold_indices", _src("""
         def kfold_indices(n, k, seed):
             if not (2 <= k <= n):
@@ -246,15 +243,5 @@ WRONG_ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong07"))
-
-
-def test_reference_scores_full_marks(graded):
-    assert_full_marks(graded["reference"])
-
-
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
-def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    assert_loses_points(graded[wrong.name], wrong, _CALLERS)
+CORRECT: list[Variant] = [
+]

@@ -1,4 +1,5 @@
-"""Plausible wrong answers to exercise 06 each lose points on the right test cell.
+"""Exercise 06: plausible wrong answers (each must lose points on the right test cell) and
+correct variants (each must score full marks), graded by tests/test_verdicts.py.
 
 Every submission below is the reference solution with ONE function replaced by a mistake a
 learner could make (uniform instead of log-uniform sampling, a linear grid on a log axis, a
@@ -9,15 +10,12 @@ cell of the function it breaks, and only there or on the tests of later function
 """
 from __future__ import annotations
 
-import pytest
-from grading_support import Wrong, assert_full_marks, assert_loses_points, grade_wrong_answers
+from grading_support import Variant, Wrong
 from grading_support import dedent_source as _src
-
-ASSIGNMENT = "06_hyperparameter_tuning"
 
 # Test cells that call a function besides its own test (the reference solution's calls and
 # the hidden tests' comparisons).
-_CALLERS = {
+CALLERS = {
     "grid_search": ("random_search",),  # random_search's hidden test compares with a grid
     "rbf_kernel": ("gp_posterior", "bayesian_optimization"),
     "gp_posterior": ("bayesian_optimization",),
@@ -70,7 +68,7 @@ _GRID = """
 _LOG_OR_LINEAR = ("np.geomspace(space[name][0], space[name][1], num) if space[name][2] == 'log' "
                   "else np.linspace(space[name][0], space[name][1], num)")
 
-WRONG_ANSWERS = [
+WRONG = [
     Wrong("log_uniform_samples_uniformly", "sample_log_uniform", _src("""
         def sample_log_uniform(low, high, size, seed):
             if not (0 < low < high):
@@ -243,15 +241,5 @@ WRONG_ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong06"))
-
-
-def test_reference_scores_full_marks(graded):
-    assert_full_marks(graded["reference"])
-
-
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
-def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    assert_loses_points(graded[wrong.name], wrong, _CALLERS)
+CORRECT: list[Variant] = [
+]
