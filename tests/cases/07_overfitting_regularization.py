@@ -29,8 +29,11 @@ _ISTA = """
         n = len(y)
         x_mean, y_mean = X.mean(axis=0), y.mean()
         Xc, yc = X - x_mean, y - y_mean
-        step = n / np.linalg.norm(Xc, 2) ** 2
         w = np.zeros(X.shape[1])
+        lipschitz = np.linalg.norm(Xc, 2) ** 2 / n
+        if lipschitz == 0:
+            return w, float(y_mean)
+        step = 1.0 / lipschitz
         for _ in range(n_iter):
             grad = Xc.T @ (Xc @ w - yc) / n
             w = soft_threshold(w - step * grad, step * lam)
@@ -47,9 +50,9 @@ def _ista(old: str, new: str) -> str:
 _EARLY = """
     def early_stopping(val_losses, patience, min_delta=0.0):
         best, best_epoch, waited = np.inf, 0, 0
-        losses = [float(v) for v in val_losses]
+        losses = [np.inf if np.isnan(float(v)) else float(v) for v in val_losses]
         for epoch, loss in enumerate(losses):
-            if loss < best - min_delta:
+            if epoch == 0 or loss < best - min_delta:
                 best, best_epoch, waited = loss, epoch, 0
             else:
                 waited += 1
@@ -237,9 +240,36 @@ WRONG = [
     Wrong("early_stopping_never_resets_the_counter", "early_stopping",
           _early("best, best_epoch, waited = loss, epoch, 0", "best, best_epoch = loss, epoch")),
     Wrong("early_stopping_ignores_min_delta", "early_stopping",
-          _early("if loss < best - min_delta:", "if loss < best:")),
+          _early("or loss < best - min_delta:", "or loss < best:")),
     Wrong("early_stopping_counts_ties_as_improvement", "early_stopping",
-          _early("if loss < best - min_delta:", "if loss <= best - min_delta:")),
+          _early("or loss < best - min_delta:", "or loss <= best - min_delta:")),
+    Wrong("early_stopping_counts_an_infinite_first_epoch_as_no_improvement", "early_stopping", _src("""
+        def early_stopping(val_losses, patience, min_delta=0.0):
+            best, best_epoch, waited = np.inf, 0, 0
+            losses = [float(v) for v in val_losses]
+            for epoch, loss in enumerate(losses):
+                if loss < best - min_delta:
+                    best, best_epoch, waited = loss, epoch, 0
+                else:
+                    waited += 1
+                    if waited >= patience:
+                        return best_epoch, epoch
+            return best_epoch, len(losses) - 1
+    """)),
+    Wrong("lasso_nan_on_constant_columns", "lasso_ista", _src("""
+        def lasso_ista(X, y, lam, n_iter=1000):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            n = len(y)
+            x_mean, y_mean = X.mean(axis=0), y.mean()
+            Xc, yc = X - x_mean, y - y_mean
+            step = n / np.linalg.norm(Xc, 2) ** 2
+            w = np.zeros(X.shape[1])
+            for _ in range(n_iter):
+                grad = Xc.T @ (Xc @ w - yc) / n
+                w = soft_threshold(w - step * grad, step * lam)
+            return w, float(y_mean - x_mean @ w)
+    """)),
 ]
 
 
