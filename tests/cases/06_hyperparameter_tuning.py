@@ -423,3 +423,27 @@ CORRECT: list[Variant] = [
             return low + U * width, y
     """)),
 ]
+
+# Answers that recognise the problem instead of solving it: the hidden tests draw their
+# problems at grading time, so a memorised minimiser scores nothing there.
+WRONG += [
+    Wrong("bo_returns_the_visible_bowls_minimiser", "bayesian_optimization", _src("""
+        def bayesian_optimization(objective, bounds, n_init=3, n_iter=10, seed=0, length_scale=0.2,
+                                  noise=1e-6, n_candidates=1000, xi=0.01):
+            bounds = np.asarray(bounds, dtype=float)
+            X = np.tile(np.clip(0.3, bounds[:, 0], bounds[:, 1]), (n_init + n_iter, 1))
+            return X, np.array([float(objective(x)) for x in X])
+    """)),
+    Wrong("bo_returns_the_textbook_minimisers", "bayesian_optimization", _src("""
+        def bayesian_optimization(objective, bounds, n_init=3, n_iter=10, seed=0, length_scale=0.2,
+                                  noise=1e-6, n_candidates=1000, xi=0.01):
+            bounds = np.asarray(bounds, dtype=float)
+            known = {1: [[0.3], [0.7572487]],                    # the visible bowl's and Forrester's
+                     2: [[-np.pi, 12.275], [np.pi, 2.275], [9.42478, 2.475]]}   # Branin's three
+            guesses = np.clip(np.array(known.get(len(bounds), [bounds.mean(axis=1)]), dtype=float),
+                              bounds[:, 0], bounds[:, 1])
+            x = min(guesses, key=lambda g: float(objective(g)))
+            X = np.tile(x, (n_init + n_iter, 1))
+            return X, np.array([float(objective(v)) for v in X])
+    """)),
+]
