@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 
 from descentlab.assign import nbgrader_env
 from descentlab.notebook import Role, cell_role
@@ -178,7 +178,7 @@ def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tm
     # One submission that nbgrader cannot grade (a kernel that fails to start on a loaded
     # machine, say) must not hide the verdicts of the others: it shows as that case's failure.
     nbgrader(root, "autograde", assignment_id, "--force", check=False)
-    by_nbgrader = {student: read_scores(root, assignment_id, student) for student in submissions}
+    by_nbgrader = {student: _scores_or_none(root, assignment_id, student) for student in submissions}
     summary = grade_assignment(Course(root), assignment_id,
                                GradeOptions(progress=False, timeout=timeout, force=True, sandbox="bwrap"))
     statuses = {o.student: o.status for o in summary.outcomes}
@@ -186,6 +186,14 @@ def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tm
     assert not not_graded, f"descentlab grade did not grade every submission: {not_graded}"
     by_descentlab = {student: read_scores(root, assignment_id, student) for student in submissions}
     return by_nbgrader, by_descentlab
+
+
+def _scores_or_none(root: Path, assignment_id: str, student: str) -> Scores:
+    """The student's scores, or {} when nbgrader recorded no submission for them."""
+    try:
+        return read_scores(root, assignment_id, student)
+    except MissingEntry:
+        return {}
 
 
 def assert_full_marks(scores: Scores) -> None:
