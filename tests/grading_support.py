@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from nbgrader.api import Gradebook
+from nbgrader.api import Gradebook, MissingEntry
 
 from descentlab.assign import nbgrader_env
 from descentlab.notebook import Role, cell_role
@@ -41,12 +41,12 @@ def make_course(tmp_path: Path, assignment_id: str) -> Path:
     return root
 
 
-def nbgrader(root: Path, *args: str) -> subprocess.CompletedProcess:
+def nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
         [sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"],
         cwd=root, env=nbgrader_env(), capture_output=True, text=True,
     )
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} failed:\n{result.stderr[-4000:]}")
     return result
 
@@ -187,6 +187,41 @@ def grade_wrong_answers(assignment_id: str, wrong_answers: list[Wrong], tmp_path
     assert len({w.source for w in wrong_answers}) == len(wrong_answers), "two wrong answers are the same"
     submissions = {"reference": {}} | {w.name: {w.answer_id: w.source} for w in wrong_answers}
     return autograde_many(assignment_id, submissions, tmp_path)
+
+
+def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tmp_path: Path,
+                            timeout: float = 600.0) -> tuple[dict[str, Scores], dict[str, Scores]]:
+    """Grade ``submissions`` ({student: replacements}) in one real `nbgrader autograde` run and
+    then one `descentlab grade` run (bubblewrap sandbox) on the same private course copy.
+
+    Returns (nbgrader's scores, descentlab's scores), both read from the course's gradebook:
+    nbgrader's before descentlab grade writes its own over them.
+    """
+    from descentlab.course import Course
+    from descentlab.grade.round import GradeOptions, grade_assignment
+
+    root = make_course(tmp_path, assignment_id)
+    for student, replacements in submissions.items():
+        write_submission(root, assignment_id, student, replacements)
+    # One submission that nbgrader cannot grade (a kernel that fails to start on a loaded
+    # machine, say) must not hide the verdicts of the others: it shows as that case's failure.
+    nbgrader(root, "autograde", assignment_id, "--force", check=False)
+    by_nbgrader = {student: _scores_or_none(root, assignment_id, student) for student in submissions}
+    summary = grade_assignment(Course(root), assignment_id,
+                               GradeOptions(progress=False, timeout=timeout, force=True, sandbox="bwrap"))
+    statuses = {o.student: o.status for o in summary.outcomes}
+    not_graded = {s: statuses.get(s) for s in submissions if statuses.get(s) != "graded"}
+    assert not not_graded, f"descentlab grade did not grade every submission: {not_graded}"
+    by_descentlab = {student: read_scores(root, assignment_id, student) for student in submissions}
+    return by_nbgrader, by_descentlab
+
+
+def _scores_or_none(root: Path, assignment_id: str, student: str) -> Scores:
+    """The student's scores, or {} when nbgrader recorded no submission for them."""
+    try:
+        return read_scores(root, assignment_id, student)
+    except MissingEntry:
+        return {}
 
 
 def assert_full_marks(scores: Scores) -> None:

@@ -1,24 +1,21 @@
-"""Plausible wrong answers to exercise 07 each lose points on the right test cell.
+"""Exercise 07: plausible wrong answers (each must lose points on the right test cell) and
+correct variants (each must score full marks), graded by tests/test_verdicts.py.
 
 Every submission below is the reference solution with ONE function replaced by a mistake a
 learner could make (folds without shuffling, validation rows leaking into training, a ridge
 that penalizes the intercept, ISTA without the soft threshold, dropout that forgets to rescale
-or treats p as the drop probability, an early-stopping counter that is never reset...). All of
-them are graded together in one real `nbgrader autograde` run; each must lose points on the
+or treats p as the drop probability, an early-stopping counter that is never reset...). Each must lose points on the
 test cell of the function it breaks, and only there or on the tests of later functions that
 use it.
 """
 from __future__ import annotations
 
-import pytest
-from grading_support import Wrong, assert_full_marks, assert_loses_points, grade_wrong_answers
+from grading_support import Variant, Wrong
 from grading_support import dedent_source as _src
-
-ASSIGNMENT = "07_overfitting_regularization"
 
 # Test cells that call a function besides its own test (the reference solution's calls and
 # the hidden tests' finite differences).
-_CALLERS = {
+CALLERS = {
     "kfold_indices": ("cross_val_score",),
     "soft_threshold": ("lasso_ista",),
     "dropout_forward": ("dropout_backward",),  # the gradient check differentiates the forward pass
@@ -32,8 +29,11 @@ _ISTA = """
         n = len(y)
         x_mean, y_mean = X.mean(axis=0), y.mean()
         Xc, yc = X - x_mean, y - y_mean
-        step = n / np.linalg.norm(Xc, 2) ** 2
         w = np.zeros(X.shape[1])
+        lipschitz = np.linalg.norm(Xc, 2) ** 2 / n
+        if lipschitz == 0:
+            return w, float(y_mean)
+        step = 1.0 / lipschitz
         for _ in range(n_iter):
             grad = Xc.T @ (Xc @ w - yc) / n
             w = soft_threshold(w - step * grad, step * lam)
@@ -50,9 +50,9 @@ def _ista(old: str, new: str) -> str:
 _EARLY = """
     def early_stopping(val_losses, patience, min_delta=0.0):
         best, best_epoch, waited = np.inf, 0, 0
-        losses = [float(v) for v in val_losses]
+        losses = [np.inf if np.isnan(float(v)) else float(v) for v in val_losses]
         for epoch, loss in enumerate(losses):
-            if loss < best - min_delta:
+            if epoch == 0 or loss < best - min_delta:
                 best, best_epoch, waited = loss, epoch, 0
             else:
                 waited += 1
@@ -68,7 +68,7 @@ def _early(old: str, new: str) -> str:
     return body.replace(old, new)
 
 
-WRONG_ANSWERS = [
+WRONG = [
     Wrong("kfold_without_shuffling", "kfold_indices", _src("""
         def kfold_indices(n, k, seed):
             if not (2 <= k <= n):
@@ -240,21 +240,193 @@ WRONG_ANSWERS = [
     Wrong("early_stopping_never_resets_the_counter", "early_stopping",
           _early("best, best_epoch, waited = loss, epoch, 0", "best, best_epoch = loss, epoch")),
     Wrong("early_stopping_ignores_min_delta", "early_stopping",
-          _early("if loss < best - min_delta:", "if loss < best:")),
+          _early("or loss < best - min_delta:", "or loss < best:")),
     Wrong("early_stopping_counts_ties_as_improvement", "early_stopping",
-          _early("if loss < best - min_delta:", "if loss <= best - min_delta:")),
+          _early("or loss < best - min_delta:", "or loss <= best - min_delta:")),
+    Wrong("early_stopping_counts_an_infinite_first_epoch_as_no_improvement", "early_stopping", _src("""
+        def early_stopping(val_losses, patience, min_delta=0.0):
+            best, best_epoch, waited = np.inf, 0, 0
+            losses = [float(v) for v in val_losses]
+            for epoch, loss in enumerate(losses):
+                if loss < best - min_delta:
+                    best, best_epoch, waited = loss, epoch, 0
+                else:
+                    waited += 1
+                    if waited >= patience:
+                        return best_epoch, epoch
+            return best_epoch, len(losses) - 1
+    """)),
+    Wrong("lasso_nan_on_constant_columns", "lasso_ista", _src("""
+        def lasso_ista(X, y, lam, n_iter=1000):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            n = len(y)
+            x_mean, y_mean = X.mean(axis=0), y.mean()
+            Xc, yc = X - x_mean, y - y_mean
+            step = n / np.linalg.norm(Xc, 2) ** 2
+            w = np.zeros(X.shape[1])
+            for _ in range(n_iter):
+                grad = Xc.T @ (Xc @ w - yc) / n
+                w = soft_threshold(w - step * grad, step * lam)
+            return w, float(y_mean - x_mean @ w)
+    """)),
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong07"))
-
-
-def test_reference_scores_full_marks(graded):
-    assert_full_marks(graded["reference"])
-
-
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
-def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    assert_loses_points(graded[wrong.name], wrong, _CALLERS)
+CORRECT: list[Variant] = [
+    Variant("kfold_larger_folds_last_and_setdiff", "kfold_indices", _src("""
+        def kfold_indices(n, k, seed):
+            if k < 2 or k > n:
+                raise ValueError("k must be between 2 and n")
+            order = np.random.default_rng(seed).permutation(n)
+            small, extra = divmod(n, k)
+            sizes = [small] * (k - extra) + [small + 1] * extra
+            bounds = np.cumsum([0] + sizes)
+            out = []
+            for i in range(k):
+                val = order[bounds[i]:bounds[i + 1]]
+                out.append((np.setdiff1d(order, val), val))
+            return out
+    """)),
+    Variant("kfold_fold_labels_by_position", "kfold_indices", _src("""
+        def kfold_indices(n, k, seed):
+            if not 2 <= k <= n:
+                raise ValueError(f"k={k} needs 2 <= k <= n={n}")
+            order = np.random.default_rng(seed).permutation(n)
+            fold_of = np.arange(n) % k                       # position i of the shuffle goes to fold i % k
+            return [(order[fold_of != i], order[fold_of == i]) for i in range(k)]
+    """)),
+    Variant("cv_list_of_scores_numpy_mean", "cross_val_score", _src("""
+        def cross_val_score(fit, predict, X, y, k, seed):
+            X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+            scores = [np.mean((predict(fit(X[tr], y[tr]), X[va]) - y[va]) ** 2)
+                      for tr, va in kfold_indices(len(y), k, seed)]
+            return np.mean(scores), np.array(scores)
+    """)),
+    Variant("cv_preallocated_with_sum_of_squares", "cross_val_score", _src("""
+        def cross_val_score(fit, predict, X, y, k, seed):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            fold_scores = np.zeros(k)
+            for i, (train, val) in enumerate(kfold_indices(X.shape[0], k, seed)):
+                residual = np.ravel(predict(fit(X[train], y[train]), X[val])) - y[val]
+                fold_scores[i] = residual @ residual / len(val)
+            return float(fold_scores.sum() / k), fold_scores
+    """)),
+    Variant("ridge_augmented_system", "ridge_fit", _src("""
+        def ridge_fit(X, y, lam):
+            X = np.asarray(X, dtype=float)
+            A = np.hstack([X, np.ones((len(X), 1))])
+            penalty = lam * np.eye(A.shape[1])
+            penalty[-1, -1] = 0.0                         # the intercept is not penalized
+            theta = np.linalg.solve(A.T @ A + penalty, A.T @ np.asarray(y, dtype=float))
+            return theta[:-1], theta[-1]
+    """)),
+    Variant("ridge_lstsq_on_stacked_rows", "ridge_fit", _src("""
+        def ridge_fit(X, y, lam):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            mx, my = X.mean(0), y.mean()
+            d = X.shape[1]
+            A = np.vstack([X - mx, np.sqrt(lam) * np.eye(d)])
+            t = np.concatenate([y - my, np.zeros(d)])
+            w = np.linalg.lstsq(A, t, rcond=None)[0]
+            return w, my - mx @ w
+    """)),
+    Variant("soft_threshold_two_relus", "soft_threshold", _src("""
+        def soft_threshold(v, t):
+            v = np.asarray(v, dtype=float)
+            return np.maximum(v - t, 0.0) - np.maximum(-v - t, 0.0)
+    """)),
+    Variant("soft_threshold_where", "soft_threshold", _src("""
+        def soft_threshold(v, t):
+            v = np.asarray(v, dtype=float)
+            return np.where(np.abs(v) > t, v - t * np.sign(v), 0.0)
+    """)),
+    Variant("lasso_step_from_eigenvalues", "lasso_ista", _src("""
+        def lasso_ista(X, y, lam, n_iter=1000):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            mx, my = X.mean(axis=0), y.mean()
+            A, t = X - mx, y - my
+            n = len(t)
+            lipschitz = np.linalg.eigvalsh(A.T @ A / n).max()
+            if lipschitz == 0:                            # every column constant: nothing to fit
+                return np.zeros(X.shape[1]), float(my)
+            w = np.zeros(X.shape[1])
+            for _ in range(n_iter):
+                z = w - (A.T @ (A @ w - t) / n) / lipschitz
+                w = np.sign(z) * np.maximum(np.abs(z) - lam / lipschitz, 0)
+            return w, float(my - mx @ w)
+    """)),
+    Variant("lasso_precomputed_gram", "lasso_ista", _src("""
+        def lasso_ista(X, y, lam, n_iter=1000):
+            X = np.asarray(X, dtype=float)
+            y = np.asarray(y, dtype=float)
+            n = len(y)
+            Xc = X - X.mean(axis=0)
+            yc = y - y.mean()
+            G, c = Xc.T @ Xc / n, Xc.T @ yc / n
+            L = np.linalg.norm(G, 2)
+            w = np.zeros(X.shape[1])
+            if L > 0:
+                for _ in range(n_iter):
+                    w = soft_threshold(w - (G @ w - c) / L, lam / L)
+            return w, float(y.mean() - X.mean(axis=0) @ w)
+    """)),
+    Variant("dropout_binomial_mask", "dropout_forward", _src("""
+        def dropout_forward(x, p_keep, seed, train=True):
+            if p_keep <= 0 or p_keep > 1:
+                raise ValueError("p_keep must be in (0, 1]")
+            x = np.asarray(x, dtype=float)
+            if train:
+                mask = np.random.default_rng(seed).binomial(1, p_keep, size=x.shape) / p_keep
+            else:
+                mask = np.ones(x.shape)
+            return x * mask, mask
+    """)),
+    Variant("dropout_uniform_above_drop_rate", "dropout_forward", _src("""
+        def dropout_forward(x, p_keep, seed, train=True):
+            if not 0 < p_keep <= 1:
+                raise ValueError(f"p_keep={p_keep} outside (0, 1]")
+            x = np.array(x, dtype=float)
+            mask = np.ones_like(x)
+            if train:
+                keep = np.random.default_rng(seed).uniform(size=x.shape) >= 1 - p_keep
+                mask = np.where(keep, 1 / p_keep, 0.0)
+            return mask * x, mask
+    """)),
+    Variant("dropout_backward_multiply", "dropout_backward", _src("""
+        def dropout_backward(dout, mask):
+            return np.multiply(dout, mask, dtype=float)
+    """)),
+    Variant("dropout_backward_where_kept", "dropout_backward", _src("""
+        def dropout_backward(dout, mask):
+            mask = np.asarray(mask, dtype=float)
+            return np.where(mask != 0, np.asarray(dout, dtype=float) * mask, 0.0)
+    """)),
+    Variant("early_stopping_first_epoch_is_the_best_so_far", "early_stopping", _src("""
+        def early_stopping(val_losses, patience, min_delta=0.0):
+            losses = list(map(float, val_losses))
+            best, best_epoch, bad = losses[0], 0, 0
+            for epoch in range(1, len(losses)):
+                if losses[epoch] < best - min_delta:
+                    best, best_epoch, bad = losses[epoch], epoch, 0
+                    continue
+                bad += 1
+                if bad == patience:
+                    return best_epoch, epoch
+            return best_epoch, len(losses) - 1
+    """)),
+    Variant("early_stopping_epochs_since_best", "early_stopping", _src("""
+        def early_stopping(val_losses, patience, min_delta=0.0):
+            best_epoch = 0
+            losses = np.asarray(val_losses, dtype=float)
+            for epoch in range(1, len(losses)):
+                if losses[epoch] < losses[best_epoch] - min_delta:
+                    best_epoch = epoch
+                elif epoch - best_epoch >= patience:
+                    return best_epoch, epoch
+            return best_epoch, len(losses) - 1
+    """)),
+]

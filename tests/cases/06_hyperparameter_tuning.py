@@ -1,4 +1,5 @@
-"""Plausible wrong answers to exercise 06 each lose points on the right test cell.
+"""Exercise 06: plausible wrong answers (each must lose points on the right test cell) and
+correct variants (each must score full marks), graded by tests/test_verdicts.py.
 
 Every submission below is the reference solution with ONE function replaced by a mistake a
 learner could make (uniform instead of log-uniform sampling, a linear grid on a log axis, a
@@ -9,15 +10,12 @@ cell of the function it breaks, and only there or on the tests of later function
 """
 from __future__ import annotations
 
-import pytest
-from grading_support import Wrong, assert_full_marks, assert_loses_points, grade_wrong_answers
+from grading_support import Variant, Wrong
 from grading_support import dedent_source as _src
-
-ASSIGNMENT = "06_hyperparameter_tuning"
 
 # Test cells that call a function besides its own test (the reference solution's calls and
 # the hidden tests' comparisons).
-_CALLERS = {
+CALLERS = {
     "grid_search": ("random_search",),  # random_search's hidden test compares with a grid
     "rbf_kernel": ("gp_posterior", "bayesian_optimization"),
     "gp_posterior": ("bayesian_optimization",),
@@ -70,7 +68,7 @@ _GRID = """
 _LOG_OR_LINEAR = ("np.geomspace(space[name][0], space[name][1], num) if space[name][2] == 'log' "
                   "else np.linspace(space[name][0], space[name][1], num)")
 
-WRONG_ANSWERS = [
+WRONG = [
     Wrong("log_uniform_samples_uniformly", "sample_log_uniform", _src("""
         def sample_log_uniform(low, high, size, seed):
             if not (0 < low < high):
@@ -243,15 +241,209 @@ WRONG_ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong06"))
+CORRECT: list[Variant] = [
+    Variant("log_uniform_as_a_power_of_the_ratio", "sample_log_uniform", _src("""
+        def sample_log_uniform(low, high, size, seed):
+            if low <= 0 or high <= low:
+                raise ValueError("need 0 < low < high")
+            return low * (high / low) ** np.random.default_rng(seed).random(size)
+    """)),
+    Variant("log_uniform_base_ten", "sample_log_uniform", _src("""
+        import math
 
+        def sample_log_uniform(low, high, size, seed):
+            if not low > 0 or not high > low:
+                raise ValueError(f"bad range [{low}, {high}]")
+            rng = np.random.default_rng(seed)
+            out = 10.0 ** rng.uniform(math.log10(low), math.log10(high), size)
+            return np.clip(out, low, high)                # rounding may step just outside
+    """)),
+    Variant("grid_nested_lists_and_min", "grid_search", _src("""
+        def grid_search(objective, space, num):
+            names = list(space)
+            combos = [{}]
+            for name in names:
+                low, high, scale = space[name]
+                if scale == "log":
+                    values = 10 ** np.linspace(np.log10(low), np.log10(high), num)
+                else:
+                    values = np.linspace(low, high, num)
+                combos = [{**c, name: float(v)} for c in combos for v in values]
+            trials = [(c, float(objective(c))) for c in combos]
+            best = min(trials, key=lambda t: t[1])
+            return best[0], best[1], trials
+    """)),
+    Variant("grid_product_of_index_tuples", "grid_search", _src("""
+        def grid_search(objective, space, num):
+            axes = {}
+            for name, (low, high, scale) in space.items():
+                axes[name] = np.exp(np.linspace(np.log(low), np.log(high), num)) if scale == "log" \
+                    else low + (high - low) * np.linspace(0.0, 1.0, num)
+            trials, best = [], (None, float("inf"))
+            for index in itertools.product(range(num), repeat=len(space)):
+                params = {name: float(axes[name][i]) for name, i in zip(space, index)}
+                value = objective(params)
+                trials.append((params, value))
+                if value < best[1]:
+                    best = (params, value)
+            return best[0], best[1], trials
+    """)),
+    Variant("random_draws_each_axis_at_once", "random_search", _src("""
+        def random_search(objective, space, n_trials, seed):
+            rng = np.random.default_rng(seed)
+            columns = {}
+            for name, (low, high, scale) in space.items():
+                if scale == "log":
+                    columns[name] = np.exp(rng.uniform(np.log(low), np.log(high), n_trials))
+                else:
+                    columns[name] = rng.uniform(low, high, n_trials)
+            trials = []
+            for i in range(n_trials):
+                params = {name: float(col[i]) for name, col in columns.items()}
+                trials.append((params, objective(params)))
+            best = min(trials, key=lambda t: t[1])
+            return best[0], best[1], trials
+    """)),
+    Variant("random_one_uniform_mapped_per_axis", "random_search", _src("""
+        def random_search(objective, space, n_trials, seed):
+            rng = np.random.default_rng(seed)
+            names = list(space)
+            trials, best_params, best_value = [], None, np.inf
+            for u in rng.random((n_trials, len(names))):
+                params = {}
+                for name, ui in zip(names, u):
+                    low, high, scale = space[name]
+                    params[name] = float(low * (high / low) ** ui) if scale == "log" else float(low + ui * (high - low))
+                value = objective(params)
+                trials.append((params, value))
+                if value < best_value:
+                    best_params, best_value = params, value
+            return best_params, best_value, trials
+    """)),
+    Variant("rbf_expanded_square", "rbf_kernel", _src("""
+        def rbf_kernel(A, B, length_scale=1.0, variance=1.0):
+            A = np.atleast_2d(np.asarray(A, dtype=float).T).T if np.ndim(A) == 1 else np.asarray(A, dtype=float)
+            B = np.atleast_2d(np.asarray(B, dtype=float).T).T if np.ndim(B) == 1 else np.asarray(B, dtype=float)
+            sq = (A ** 2).sum(1)[:, None] + (B ** 2).sum(1)[None, :] - 2 * A @ B.T
+            return variance * np.exp(-np.maximum(sq, 0.0) / (2 * length_scale ** 2))
+    """)),
+    Variant("rbf_loop_over_rows_of_a", "rbf_kernel", _src("""
+        def rbf_kernel(A, B, length_scale=1.0, variance=1.0):
+            A = np.asarray(A, dtype=float).reshape(len(A), -1)
+            B = np.asarray(B, dtype=float).reshape(len(B), -1)
+            rows = [variance * np.exp(-np.sum((B - a) ** 2, axis=1) / (2 * length_scale ** 2)) for a in A]
+            return np.array(rows).reshape(len(A), len(B))
+    """)),
+    Variant("gp_with_linalg_solve", "gp_posterior", _src("""
+        def gp_posterior(X_train, y_train, X_test, length_scale=1.0, variance=1.0, noise=1e-6):
+            y = np.asarray(y_train, dtype=float).reshape(-1)
+            K = rbf_kernel(X_train, X_train, length_scale, variance) + noise * np.eye(len(y))
+            Ks = rbf_kernel(X_train, X_test, length_scale, variance)
+            mean = Ks.T @ np.linalg.solve(K, y)
+            var = variance - np.einsum("ij,ij->j", Ks, np.linalg.solve(K, Ks))
+            return mean, np.clip(var, 0.0, None)
+    """)),
+    Variant("gp_with_scipy_cho_solve", "gp_posterior", _src("""
+        from scipy.linalg import cho_factor, cho_solve
 
-def test_reference_scores_full_marks(graded):
-    assert_full_marks(graded["reference"])
+        def gp_posterior(X_train, y_train, X_test, length_scale=1.0, variance=1.0, noise=1e-6):
+            y = np.ravel(np.asarray(y_train, dtype=float))
+            factor = cho_factor(rbf_kernel(X_train, X_train, length_scale, variance) + noise * np.eye(y.size))
+            Ks = rbf_kernel(X_train, X_test, length_scale, variance)
+            mean = Ks.T @ cho_solve(factor, y)
+            var = variance - np.sum(Ks * cho_solve(factor, Ks), axis=0)
+            return mean, np.where(var > 0, var, 0.0)
+    """)),
+    Variant("ei_loop_with_math_erf", "expected_improvement", _src("""
+        import math
 
+        def expected_improvement(mean, var, best, xi=0.0):
+            out = []
+            for m, v in zip(np.ravel(mean).tolist(), np.ravel(var).tolist()):
+                imp = best - m - xi
+                if v <= 0:
+                    out.append(max(imp, 0.0))
+                    continue
+                s = math.sqrt(v)
+                z = imp / s
+                cdf = 0.5 * (1 + math.erf(z / math.sqrt(2)))
+                pdf = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+                out.append(imp * cdf + s * pdf)
+            return np.array(out)
+    """)),
+    Variant("ei_ndtr_and_where", "expected_improvement", _src("""
+        from scipy.special import ndtr
 
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
-def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    assert_loses_points(graded[wrong.name], wrong, _CALLERS)
+        def expected_improvement(mean, var, best, xi=0.0):
+            imp = best - np.asarray(mean, dtype=float) - xi
+            s = np.sqrt(np.clip(np.asarray(var, dtype=float), 0.0, None))
+            safe = np.where(s > 0, s, 1.0)
+            z = imp / safe
+            ei = imp * ndtr(z) + s * np.exp(-0.5 * z ** 2) / np.sqrt(2 * np.pi)
+            return np.where(s > 0, ei, np.maximum(imp, 0.0))
+    """)),
+    Variant("bo_lists_and_last_index_tie_break", "bayesian_optimization", _src("""
+        def bayesian_optimization(objective, bounds, n_init=3, n_iter=10, seed=0, length_scale=0.2,
+                                  noise=1e-6, n_candidates=1000, xi=0.01):
+            b = np.asarray(bounds, dtype=float)
+            span = b[:, 1] - b[:, 0]
+            rng = np.random.default_rng(seed)
+            units = [u for u in rng.uniform(size=(n_init, len(b)))]
+            ys = [float(objective(b[:, 0] + u * span)) for u in units]
+            for _ in range(n_iter):
+                y = np.array(ys)
+                z = (y - y.mean()) / (y.std() or 1.0)
+                cand = rng.uniform(size=(n_candidates, len(b)))
+                mean, var = gp_posterior(np.array(units), z, cand, length_scale, 1.0, noise)
+                ei = expected_improvement(mean, var, z.min(), xi)
+                pick = np.flatnonzero(ei == ei.max())[-1]
+                units.append(cand[pick])
+                ys.append(float(objective(b[:, 0] + cand[pick] * span)))
+            return b[:, 0] + np.array(units) * span, np.array(ys)
+    """)),
+    Variant("bo_preallocated_arrays", "bayesian_optimization", _src("""
+        def bayesian_optimization(objective, bounds, n_init=3, n_iter=10, seed=0, length_scale=0.2,
+                                  noise=1e-6, n_candidates=1000, xi=0.01):
+            bounds = np.asarray(bounds, dtype=float)
+            low, width = bounds[:, 0], np.ptp(bounds, axis=1)
+            n, d = n_init + n_iter, len(bounds)
+            rng = np.random.default_rng(seed)
+            U, y = np.zeros((n, d)), np.zeros(n)
+            U[:n_init] = rng.uniform(size=(n_init, d))
+            for i in range(n_init):
+                y[i] = objective(low + U[i] * width)
+            for i in range(n_init, n):
+                seen = y[:i]
+                sd = seen.std()
+                z = (seen - seen.mean()) / sd if sd > 0 else seen - seen.mean()
+                cand = rng.uniform(size=(n_candidates, d))
+                mean, var = gp_posterior(U[:i], z, cand, length_scale=length_scale, variance=1.0, noise=noise)
+                U[i] = cand[np.argmax(expected_improvement(mean, var, np.min(z), xi=xi))]
+                y[i] = objective(low + U[i] * width)
+            return low + U * width, y
+    """)),
+]
+
+# Answers that recognise the problem instead of solving it: the hidden tests draw their
+# problems at grading time, so a memorised minimiser scores nothing there.
+WRONG += [
+    Wrong("bo_returns_the_visible_bowls_minimiser", "bayesian_optimization", _src("""
+        def bayesian_optimization(objective, bounds, n_init=3, n_iter=10, seed=0, length_scale=0.2,
+                                  noise=1e-6, n_candidates=1000, xi=0.01):
+            bounds = np.asarray(bounds, dtype=float)
+            X = np.tile(np.clip(0.3, bounds[:, 0], bounds[:, 1]), (n_init + n_iter, 1))
+            return X, np.array([float(objective(x)) for x in X])
+    """)),
+    Wrong("bo_returns_the_textbook_minimisers", "bayesian_optimization", _src("""
+        def bayesian_optimization(objective, bounds, n_init=3, n_iter=10, seed=0, length_scale=0.2,
+                                  noise=1e-6, n_candidates=1000, xi=0.01):
+            bounds = np.asarray(bounds, dtype=float)
+            known = {1: [[0.3], [0.7572487]],                    # the visible bowl's and Forrester's
+                     2: [[-np.pi, 12.275], [np.pi, 2.275], [9.42478, 2.475]]}   # Branin's three
+            guesses = np.clip(np.array(known.get(len(bounds), [bounds.mean(axis=1)]), dtype=float),
+                              bounds[:, 0], bounds[:, 1])
+            x = min(guesses, key=lambda g: float(objective(g)))
+            X = np.tile(x, (n_init + n_iter, 1))
+            return X, np.array([float(objective(v)) for v in X])
+    """)),
+]

@@ -1,9 +1,9 @@
-"""Plausible wrong answers to exercise 04 each lose points on the right test cell.
+"""Exercise 04: plausible wrong answers (each must lose points on the right test cell) and
+correct variants (each must score full marks), graded by tests/test_verdicts.py.
 
 Every submission below is the reference solution with ONE function replaced by a mistake a
 learner could make (averaging by the wrong count, parameters read at the wrong time, a
-staleness bound off by one, a synchronous round that waits for the average worker...). All of
-them are graded together in one real `nbgrader autograde` run; each must lose points on the
+staleness bound off by one, a synchronous round that waits for the average worker...). Each must lose points on the
 test cell of the function it breaks, and nowhere else (the reference solutions do not call
 each other, so a broken function cannot drag down another function's test).
 """
@@ -11,17 +11,8 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-from grading_support import (
-    Wrong,
-    assert_every_test_cell_targeted,
-    assert_full_marks,
-    assert_loses_points,
-    grade_wrong_answers,
-)
+from grading_support import Variant, Wrong
 from grading_support import dedent_source as _src
-
-ASSIGNMENT = "04_sync_async_updates"
 
 
 _UPDATE_HEADER = ("def async_server_update(w, version, grad, read_version, lr, max_staleness=None, "
@@ -45,7 +36,7 @@ def _sim(body: str) -> str:
     return _SIM_HEADER + textwrap.indent(_src(_SIM_SETUP) + "\n" + _src(body), "    ")
 
 
-WRONG_ANSWERS = [
+WRONG = [
     # mse_gradient
     Wrong("gradient_divides_by_features", "mse_gradient", _src("""
         def mse_gradient(w, X, y):
@@ -226,19 +217,122 @@ WRONG_ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong04"))
-
-
-def test_reference_scores_full_marks(graded):
-    assert_full_marks(graded["reference"])
-
-
-def test_every_graded_function_has_wrong_answers(graded):
-    assert_every_test_cell_targeted(graded["reference"], WRONG_ANSWERS)
-
-
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
-def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    assert_loses_points(graded[wrong.name], wrong)
+CORRECT: list[Variant] = [
+    Variant("mse_gradient_loop_over_rows", "mse_gradient", _src("""
+        def mse_gradient(w, X, y):
+            w = np.asarray(w, dtype=float)
+            X = np.asarray(X, dtype=float)
+            total = np.zeros_like(w)
+            for row, target in zip(X, np.asarray(y, dtype=float)):
+                total += 2 * (row @ w - target) * row
+            return total / len(X)
+    """)),
+    Variant("mse_gradient_mean_over_axis", "mse_gradient", _src("""
+        def mse_gradient(w, X, y):
+            X = np.asarray(X, dtype=float)
+            r = np.dot(X, np.asarray(w, dtype=float)) - np.asarray(y, dtype=float)
+            return np.mean(2 * X * r[:, None], axis=0)
+    """)),
+    Variant("average_gradients_np_average", "average_gradients", _src("""
+        def average_gradients(grads, counts):
+            return np.average(np.asarray(grads, dtype=float), axis=0, weights=np.asarray(counts, dtype=float))
+    """)),
+    Variant("average_gradients_loop", "average_gradients", _src("""
+        def average_gradients(grads, counts):
+            total, rows = None, 0
+            for g, n in zip(grads, counts):
+                term = n * np.asarray(g, dtype=float)
+                total = term if total is None else total + term
+                rows += n
+            return total / rows
+    """)),
+    Variant("sync_step_on_all_rows_at_once", "sync_step", _src("""
+        def sync_step(w, X_shards, y_shards, lr):
+            # The row-weighted average of the shard gradients is the gradient on all rows.
+            X = np.concatenate([np.asarray(a, dtype=float) for a in X_shards])
+            y = np.concatenate([np.asarray(a, dtype=float) for a in y_shards])
+            w = np.asarray(w, dtype=float)
+            return w - lr * 2 * X.T @ (X @ w - y) / len(y)
+    """)),
+    Variant("sync_step_through_the_helpers", "sync_step", _src("""
+        def sync_step(w, X_shards, y_shards, lr):
+            grads = [mse_gradient(w, X_k, y_k) for X_k, y_k in zip(X_shards, y_shards)]
+            counts = [len(y_k) for y_k in y_shards]
+            return np.asarray(w, dtype=float) - lr * average_gradients(grads, counts)
+    """)),
+    Variant("async_update_numpy_types_back", "async_server_update", _src("""
+        def async_server_update(w, version, grad, read_version, lr, max_staleness=None, staleness_aware=False):
+            if not 0 <= read_version <= version:
+                raise ValueError("read_version must be between 0 and version")
+            staleness = version - read_version
+            accepted = max_staleness is None or staleness <= max_staleness
+            if not accepted:
+                return np.array(w, dtype=float), version, staleness, np.False_
+            rate = lr / (staleness + 1) if staleness_aware else lr
+            return np.subtract(w, rate * np.asarray(grad)), version + 1, staleness, np.True_
+    """)),
+    Variant("async_update_copy_then_subtract_in_place", "async_server_update", _src("""
+        def async_server_update(w, version, grad, read_version, lr, max_staleness=None, staleness_aware=False):
+            if read_version > version:
+                raise ValueError(f"read_version {read_version} is in the future (version {version})")
+            if read_version < 0:
+                raise ValueError(f"negative read_version {read_version}")
+            new_w = np.array(w, dtype=float, copy=True)
+            staleness = version - read_version
+            if max_staleness is not None and not staleness <= max_staleness:
+                return new_w, version, staleness, False
+            new_w -= (lr if not staleness_aware else lr / (1 + staleness)) * np.asarray(grad, dtype=float)
+            return new_w, version + 1, staleness, True
+    """)),
+    Variant("stale_sgd_each_worker_keeps_its_copy", "simulate_stale_sgd", _src("""
+        def simulate_stale_sgd(X_shards, y_shards, w0, lr, n_steps, tau, seed):
+            K = len(X_shards)
+            phase = np.random.default_rng(seed).integers(0, tau + 1, size=K)
+            w = np.array(w0, dtype=float)
+            seen = [w.copy() for _ in range(K)]
+            read_at = [0] * K
+            history, stale = [w.copy()], np.zeros((n_steps, K), dtype=int)
+            n_total = sum(len(y_k) for y_k in y_shards)
+            for t in range(n_steps):
+                step = np.zeros_like(w)
+                for k in range(K):
+                    if (t + phase[k]) % (tau + 1) == 0:
+                        seen[k], read_at[k] = w.copy(), t
+                    stale[t, k] = t - read_at[k]
+                    step += len(y_shards[k]) * mse_gradient(seen[k], X_shards[k], y_shards[k])
+                w = w - lr * step / n_total
+                history.append(w.copy())
+            return np.vstack(history), stale
+    """)),
+    Variant("stale_sgd_read_times_first", "simulate_stale_sgd", _src("""
+        def simulate_stale_sgd(X_shards, y_shards, w0, lr, n_steps, tau, seed):
+            K = len(X_shards)
+            phase = np.random.default_rng(seed).integers(0, tau + 1, size=K)
+            reads = np.zeros((n_steps, K), dtype=int)        # the step each worker last read
+            for t in range(n_steps):
+                for k in range(K):
+                    reads[t, k] = t if (t + phase[k]) % (tau + 1) == 0 else (reads[t - 1, k] if t else 0)
+            Xs = [np.asarray(a, dtype=float) for a in X_shards]
+            ys = [np.asarray(a, dtype=float) for a in y_shards]
+            counts = np.array([len(a) for a in ys], dtype=float)
+            history = np.zeros((n_steps + 1, np.size(w0)))
+            history[0] = np.asarray(w0, dtype=float)
+            for t in range(n_steps):
+                grads = [2 / counts[k] * Xs[k].T @ (Xs[k] @ history[reads[t, k]] - ys[k]) for k in range(K)]
+                history[t + 1] = history[t] - lr * np.average(grads, axis=0, weights=counts)
+            return history, np.arange(n_steps)[:, None] - reads
+    """)),
+    Variant("speedup_model_loops", "speedup_model", _src("""
+        def speedup_model(worker_times):
+            rows = [list(map(float, row)) for row in np.asarray(worker_times)]
+            serial = sum(sum(row) for row in rows)
+            sync_wall = sum(max(row) for row in rows)
+            async_wall = max(sum(row[k] for row in rows) for k in range(len(rows[0])))
+            return serial / sync_wall, serial / async_wall
+    """)),
+    Variant("speedup_model_numpy_scalars", "speedup_model", _src("""
+        def speedup_model(worker_times):
+            t = np.asarray(worker_times, dtype=float)
+            return np.sum(t) / np.sum(np.max(t, axis=1)), np.sum(t) / np.max(np.sum(t, axis=0))
+    """)),
+]

@@ -1,4 +1,5 @@
-"""Plausible wrong answers to exercise 05 each lose points on the right test cell.
+"""Exercise 05: plausible wrong answers (each must lose points on the right test cell) and
+correct variants (each must score full marks), graded by tests/test_verdicts.py.
 
 Every submission below is the reference solution with ONE function replaced by a mistake a
 learner could make (a segment off by one, the output forgotten in the count, recomputation
@@ -12,17 +13,8 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
-from grading_support import (
-    Wrong,
-    assert_every_test_cell_targeted,
-    assert_full_marks,
-    assert_loses_points,
-    grade_wrong_answers,
-)
+from grading_support import Variant, Wrong
 from grading_support import dedent_source as _src
-
-ASSIGNMENT = "05_gradient_checkpointing"
 
 
 _BACKWARD_HEADER = "def checkpointed_backward(dout, weights, saved, output):\n"
@@ -32,7 +24,7 @@ def _backward(body: str) -> str:
     return _BACKWARD_HEADER + textwrap.indent(_src(body), "    ")
 
 
-WRONG_ANSWERS = [
+WRONG = [
     # segments
     Wrong("segment_ends_one_layer_early", "segments", _src("""
         def segments(n_layers, checkpoints):
@@ -211,19 +203,122 @@ WRONG_ANSWERS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    return grade_wrong_answers(ASSIGNMENT, WRONG_ANSWERS, tmp_path_factory.mktemp("wrong05"))
+CORRECT: list[Variant] = [
+    Variant("segments_zip_with_the_next_start", "segments", _src("""
+        def segments(n_layers, checkpoints):
+            cps = list(checkpoints)
+            if len(cps) == 0 or cps[0] != 0:
+                raise ValueError("the plan must start at layer 0")
+            if sorted(set(cps)) != cps:
+                raise ValueError("the plan must be strictly increasing")
+            if cps[-1] > n_layers - 1:
+                raise ValueError("a checkpoint past the last layer")
+            return list(zip(cps, cps[1:] + [n_layers]))
+    """)),
+    Variant("segments_loop_with_checks_per_item", "segments", _src("""
+        def segments(n_layers, checkpoints):
+            if len(checkpoints) == 0:
+                raise ValueError("empty plan")
+            out, previous = [], None
+            for c in checkpoints:
+                c = int(c)
+                if previous is None and c != 0:
+                    raise ValueError("the first checkpoint must be 0")
+                if previous is not None and c <= previous:
+                    raise ValueError("not strictly increasing")
+                if c >= n_layers:
+                    raise ValueError("checkpoint out of range")
+                if previous is not None:
+                    out.append((previous, c))
+                previous = c
+            out.append((previous, int(n_layers)))
+            return out
+    """)),
+    Variant("costs_through_segments", "checkpoint_costs", _src("""
+        def checkpoint_costs(n_layers, checkpoints):
+            parts = segments(n_layers, checkpoints)
+            lengths = [end - start for start, end in parts]
+            return len(parts) + max(lengths), sum(lengths) - len(parts)
+    """)),
+    Variant("costs_numpy_diff", "checkpoint_costs", _src("""
+        def checkpoint_costs(n_layers, checkpoints):
+            lengths = np.diff(np.append(np.asarray(checkpoints, dtype=int), n_layers))
+            return int(len(lengths) + lengths.max()), int(n_layers - len(lengths))
+    """)),
+    Variant("choose_longer_segments_last", "choose_checkpoints", _src("""
+        def choose_checkpoints(n_layers, budget):
+            for m in range(n_layers, 0, -1):
+                if m + -(-n_layers // m) <= budget:
+                    short, extra = divmod(n_layers, m)
+                    lengths = [short] * (m - extra) + [short + 1] * extra
+                    return [int(v) for v in np.cumsum([0] + lengths[:-1])]
+            raise ValueError("no plan fits the budget")
+    """)),
+    Variant("choose_evenly_spaced_by_integer_division", "choose_checkpoints", _src("""
+        import math
 
+        def choose_checkpoints(n_layers, budget):
+            best = None
+            for m in range(1, n_layers + 1):
+                if m + math.ceil(n_layers / m) <= budget:
+                    best = m
+            if best is None:
+                raise ValueError(f"no plan for {n_layers} layers within {budget}")
+            return [i * n_layers // best for i in range(best)]
+    """)),
+    Variant("forward_saves_copies", "checkpointed_forward", _src("""
+        def checkpointed_forward(x, weights, checkpoints):
+            h = np.array(x, dtype=float)
+            saved = {}
+            for i in range(len(weights)):
+                if i in checkpoints:
+                    saved[i] = h.copy()
+                h = layer_forward(h, weights[i])
+            return h, saved
+    """)),
+    Variant("forward_tanh_inline", "checkpointed_forward", _src("""
+        def checkpointed_forward(x, weights, checkpoints):
+            wanted = {int(c) for c in checkpoints}
+            h, saved = np.asarray(x, dtype=float), {}
+            for i, W in enumerate(weights):
+                saved.update({i: h} if i in wanted else {})
+                h = np.tanh(h @ W)
+            return h, saved
+    """)),
+    Variant("backward_segment_activations_in_a_dict", "checkpointed_backward", _src("""
+        def checkpointed_backward(dout, weights, saved, output):
+            n = len(weights)
+            grads = [None] * n
+            g = np.array(dout, dtype=float)
+            count = 0
+            starts = sorted(saved)
+            for j in range(len(starts) - 1, -1, -1):
+                start = starts[j]
+                end = starts[j + 1] if j + 1 < len(starts) else n
+                acts = {start: saved[start]}
+                for i in range(start, end - 1):
+                    acts[i + 1] = layer_forward(acts[i], weights[i])
+                    count += 1
+                acts[end] = saved[end] if end in saved else output
+                for i in range(end - 1, start - 1, -1):
+                    g, grads[i] = layer_backward(g, acts[i], acts[i + 1], weights[i])
+                acts.clear()
+            return g, grads, count
+    """)),
+    Variant("backward_accumulate_each_segment", "checkpointed_backward", _src("""
+        import itertools
 
-def test_reference_scores_full_marks(graded):
-    assert_full_marks(graded["reference"])
-
-
-def test_every_graded_function_has_wrong_answers(graded):
-    assert_every_test_cell_targeted(graded["reference"], WRONG_ANSWERS)
-
-
-@pytest.mark.parametrize("wrong", WRONG_ANSWERS, ids=lambda w: w.name)
-def test_wrong_answer_loses_points_on_its_test(graded, wrong):
-    assert_loses_points(graded[wrong.name], wrong)
+        def checkpointed_backward(dout, weights, saved, output):
+            n = len(weights)
+            bounds = sorted(int(c) for c in saved) + [n]
+            grads, g, count = [None] * n, np.asarray(dout, dtype=float), 0
+            for start, end in reversed(list(zip(bounds, bounds[1:]))):
+                acts = list(itertools.accumulate(weights[start:end - 1], layer_forward, initial=saved[start]))
+                count += len(acts) - 1
+                acts.append(saved[end] if end < n else output)
+                for i in range(end - 1, start - 1, -1):
+                    g, grads[i] = layer_backward(g, acts[i - start], acts[i - start + 1], weights[i])
+                del acts
+            return g, grads, count
+    """)),
+]
