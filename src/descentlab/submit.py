@@ -24,8 +24,7 @@ from pathlib import Path
 
 from .atomicfile import write_bytes
 from .course import CourseError, resolve_lesson_id
-from .progress_store import PROGRESS_FILE, find_workspace
-from .start import STATE_DIR
+from .workspace import PROGRESS_FILE, Workspace
 
 MANIFEST = "descentlab-submission.json"
 FORMAT = 1
@@ -45,9 +44,10 @@ def check_student_id(student: str) -> str:
 
 
 def build_archive(workspace: Path, assignment_id: str, student: str, now: datetime | None = None) -> tuple[str, bytes]:
-    """(file name, zip bytes) of one submission from ``workspace``."""
+    """(file name, zip bytes) of one submission from the workspace folder ``workspace``."""
     check_student_id(student)
-    folder = workspace / "exercises" / assignment_id
+    space = Workspace(Path(workspace))
+    folder = space.exercise_dir(assignment_id)
     notebooks = sorted(p for p in folder.glob("*.ipynb") if p.is_file() and not p.is_symlink())
     if not notebooks:
         raise CourseError(f"{folder}: no exercise notebook to submit (is this your course workspace? "
@@ -61,7 +61,7 @@ def build_archive(workspace: Path, assignment_id: str, student: str, now: dateti
             text = path.read_text(encoding="utf-8")
             json.loads(text)  # a broken notebook is better caught now than at grading
             archive.writestr(f"{assignment_id}/{path.name}", text)
-        progress = workspace / STATE_DIR / PROGRESS_FILE
+        progress = space.progress_file
         if progress.is_file() and not progress.is_symlink():
             archive.writestr(PROGRESS_FILE, progress.read_bytes())
             manifest["progress"] = PROGRESS_FILE
@@ -87,7 +87,9 @@ def register(subparsers) -> None:
 
 def _main(args: argparse.Namespace) -> int:
     assignment_id = resolve_lesson_id(args.assignment)
-    workspace = (args.workspace or find_workspace()).resolve()
+    space = Workspace.named(args.workspace) if args.workspace else Workspace.find()
+    workspace = space.root.resolve()
+    print(f"workspace: {workspace}")
     student = args.student or getpass.getuser()
     name, data = build_archive(workspace, assignment_id, student)
     path = write_bytes((args.out or workspace / "submissions") / name, data)
