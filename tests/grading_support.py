@@ -10,6 +10,7 @@ touch the repository's autograder/.
 """
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -244,3 +245,27 @@ def assert_every_test_cell_targeted(reference: Scores, wrong_answers: list[Wrong
     """Every graded test cell of the assignment has at least one wrong answer aimed at it."""
     tested = {w.target for w in wrong_answers}
     assert tested == set(reference), f"test cells without a wrong answer: {sorted(set(reference) - tested)}"
+
+
+# ------------------------------------------------- honest work both graders must agree on
+def returns_zero(source: str) -> str:
+    """A plausible wrong answer with the same signature: every function returns 0.0."""
+    tree = ast.parse(source)
+    functions = [n for n in tree.body if isinstance(n, ast.FunctionDef)]
+    lines = []
+    for fn in functions:
+        lines.append(f"def {fn.name}({ast.unparse(fn.args)}):\n    return 0.0\n")
+    return "\n".join(lines) or source
+
+
+def honest_submissions(assignment_id: str) -> dict[str, dict]:
+    """Honest work other than the reference: the untouched stubs, and partly wrong work
+    (every third answer returns 0.0, every third is left as the stub)."""
+    answers = {gid: src for cells in reference_sources(REPO, assignment_id).values() for gid, src in cells.items()}
+    ids = list(answers)
+    partly = {gid: (returns_zero(answers[gid]) if i % 3 == 0 else STUB if i % 3 == 1 else answers[gid])
+              for i, gid in enumerate(ids)}
+    return {
+        "stubs": {gid: STUB for gid in ids},
+        "partly_wrong": partly,
+    }

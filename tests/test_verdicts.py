@@ -34,6 +34,7 @@ from grading_support import (
     assert_full_marks,
     assert_loses_points,
     grade_with_both_graders,
+    honest_submissions,
     reference_sources,
 )
 
@@ -94,7 +95,9 @@ def graded(tmp_path_factory):
     def grade(lesson_id: str) -> Graded:
         if lesson_id not in done:
             cases = ALL[lesson_id]
-            submissions = {"reference": {}}
+            # Honest work beside the cases: the untouched stubs, and partly wrong work
+            # (some answers return 0.0, some are missing); both graders must agree on it.
+            submissions = {"reference": {}, **{f"honest-{k}": v for k, v in honest_submissions(lesson_id).items()}}
             for case in (*cases.wrong, *cases.correct):
                 submissions[case.name] = {case.answer_id: case.source}
             by_nbgrader, by_descentlab = grade_with_both_graders(
@@ -148,6 +151,10 @@ def test_both_graders_agree(graded, lesson_id):
     differ = {s: (result.nbgrader[s], result.descentlab[s])
               for s in result.nbgrader if result.nbgrader[s] != result.descentlab[s]}
     assert not differ, f"{lesson_id}: nbgrader and descentlab grade disagree on {differ}"
+    # The comparison can fail: the three kinds of honest work score differently.
+    totals = {s: sum(got for got, _ in result.nbgrader[s].values())
+              for s in ("reference", "honest-partly_wrong", "honest-stubs")}
+    assert totals["honest-stubs"] == 0 < totals["honest-partly_wrong"] < totals["reference"], totals
 
 
 @pytest.mark.slow
