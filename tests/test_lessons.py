@@ -11,11 +11,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from descentlab.course import LESSON_IDS, find_course
+from descentlab.course import COURSE_PAGES, LESSON_IDS, find_course
 
 COURSE = find_course(Path(__file__).resolve().parents[1])
-COURSE_NOTEBOOKS = {"glossary"}  # lessons/ notebooks that are not lessons (tests/test_glossary_browser.py)
-LESSONS = sorted(p for p in COURSE.lessons.glob("*.ipynb") if p.stem not in COURSE_NOTEBOOKS)
+LESSONS = sorted(p for p in COURSE.lessons.glob("*.ipynb") if p.stem not in COURSE_PAGES)
 
 
 def test_lesson_files_use_lesson_ids():

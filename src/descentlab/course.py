@@ -20,6 +20,8 @@ LESSONS: dict[str, str] = {
     "07_overfitting_regularization": "Overfitting, underfitting and regularization",
 }
 LESSON_IDS: tuple[str, ...] = tuple(LESSONS)
+# Notebooks in lessons/ that are not lessons: pages every lesson shares.
+COURSE_PAGES: tuple[str, ...] = ("glossary",)
 
 
 class CourseError(Exception):
@@ -47,8 +49,9 @@ def resolve_lesson_id(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class Course:
-    """The files of one copy of the course: a git checkout or the installed package data."""
+class Materials:
+    """Where the learner's materials lie below ``root``: the same layout in the course and
+    in a learner's workspace copy of it (descentlab.workspace)."""
 
     root: Path
 
@@ -65,6 +68,21 @@ class Course:
         return self.root / "exercises"
 
     @property
+    def glossary(self) -> Path:
+        return self.root / "glossary.yml"
+
+    def lesson_notebook(self, lesson_id: str) -> Path:
+        return self.lessons / f"{lesson_id}.ipynb"
+
+    def quiz_bank(self, lesson_id: str) -> Path:
+        return self.quizzes / f"{lesson_id}.yml"
+
+
+@dataclass(frozen=True)
+class Course(Materials):
+    """The files of one copy of the course: a git checkout or the installed package data."""
+
+    @property
     def solutions(self) -> Path:
         return self.root / "solutions"
 
@@ -78,16 +96,9 @@ class Course:
         return self.autograder / ".descentlab"
 
     @property
-    def glossary(self) -> Path:
-        return self.root / "glossary.yml"
-
-    @property
     def is_checkout(self) -> bool:
         """True for the instructor's repository (it has solutions/), False for a wheel."""
         return self.solutions.is_dir() and (self.root / "nbgrader_config.py").is_file()
-
-    def lesson_notebook(self, lesson_id: str) -> Path:
-        return self.lessons / f"{lesson_id}.ipynb"
 
     def assignment_ids(self) -> list[str]:
         """Lesson ids that have an assignment in solutions/ (instructor) or exercises/."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomicfile import write_json
-from .course import CourseError, find_course
+from .course import CourseError, Materials, find_course
 
 STATE_DIR = ".descentlab"
 MANIFEST = "manifest.json"
@@ -48,7 +48,7 @@ def _is_workspace(folder: Path) -> bool:
 
 
 @dataclass(frozen=True)
-class Workspace:
+class Workspace(Materials):
     """One learner workspace; ``root`` is its folder (absolute)."""
 
     root: Path
@@ -117,30 +117,8 @@ class Workspace:
         return self.state_dir / PROGRESS_FILE
 
     @property
-    def lessons(self) -> Path:
-        return self.root / "lessons"
-
-    @property
-    def quizzes(self) -> Path:
-        return self.lessons / "quizzes"
-
-    @property
-    def exercises(self) -> Path:
-        return self.root / "exercises"
-
-    @property
-    def glossary(self) -> Path:
-        return self.root / "glossary.yml"
-
-    @property
     def nbgrader_config(self) -> Path:
         return self.root / NBGRADER_CONFIG
-
-    def lesson_notebook(self, lesson_id: str) -> Path:
-        return self.lessons / f"{lesson_id}.ipynb"
-
-    def quiz_bank(self, lesson_id: str) -> Path:
-        return self.quizzes / f"{lesson_id}.yml"
 
     def exercise_dir(self, lesson_id: str) -> Path:
         return self.exercises / lesson_id

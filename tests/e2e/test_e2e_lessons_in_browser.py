@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from descentlab.course import COURSE_PAGES
+
 from labdriver import image_report, problems, run_all, unexecuted_code_cells
 
 LESSON_DIR = Path(__file__).resolve().parents[2] / "lessons"
-LESSONS = sorted(p.stem for p in LESSON_DIR.glob("*.ipynb") if p.stem != "glossary")  # not a lesson: no plots
+LESSONS = sorted(p.stem for p in LESSON_DIR.glob("*.ipynb") if p.stem not in COURSE_PAGES)
 RUN_ALL_TIMEOUT = 240_000  # ms; a lesson runs headless in < 30 s, the browser adds rendering
 
 
