@@ -21,11 +21,11 @@ from gradehelp import EX01, NB01, grade, learner_notebook, reference_sources, sc
 
 FULL = 14.0
 
-# mse answers that pass the two visible checks of test_mse, then misbehave in its hidden part.
+# mse answers that pass the three visible checks of test_mse, then misbehave in its hidden part.
 _COUNTED = ("import numpy as np\n_calls = [0]\n"
             "def mse(y_pred, y_true):\n"
             "    _calls[0] += 1\n"
-            "    if _calls[0] > 2:\n"
+            "    if _calls[0] > 3:\n"
             "{attack}\n"
             "    return float(np.mean((np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)) ** 2))\n")
 ECHO_HIDDEN = _COUNTED.format(attack="        print('LEAKED', repr(y_pred), repr(y_true))\n"
@@ -51,7 +51,7 @@ def _notebook_with(root, replacements: dict) -> dict:
     references = reference_sources(root, EX01)[NB01]
     for cell in nb["cells"]:
         gid = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+        if gid in references:  # code answers; a written answer keeps its stub
             cell["source"] = replacements.get(gid, references[gid])
     return nb
 
