@@ -15,6 +15,9 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def make(moving: bool):
+    """A LivePicture that redraws at once on every move (throttle 0): coalescing needs a
+    running event loop, which a test process may or may not have (Playwright's sync API
+    leaves one behind); the browser test measures the coalesced path."""
     x = np.linspace(0, 1, 10)
     fig, ax = plt.subplots()
     ax.plot(x, x, color="0.7")
@@ -27,7 +30,7 @@ def make(moving: bool):
         title.set_text(f"slope {slope:.1f}")
 
     slider = widgets.FloatSlider(value=1.0, min=-4, max=4)
-    return LivePicture(fig, update, moving=[line, title] if moving else (), slope=slider), fig
+    return LivePicture(fig, update, moving=[line, title] if moving else (), throttle=0, slope=slider), fig
 
 
 def test_one_figure_redrawn_on_every_move_with_or_without_blitting():

@@ -87,9 +87,12 @@ def test_validate_shows_one_line_per_missing_function_and_ends_with_a_summary(tm
     app.load_config_file()
     result = Validator(config=app.config).validate(str(notebook))
 
-    failed = result["failed"]
-    errors = [ANSI.sub("", f["raw_error"]) for f in failed]
-    assert len(failed) == 6  # everything but mse
+    all_errors = [ANSI.sub("", f["raw_error"]) for f in result["failed"]]
+    # The written answer (graded by hand) is still empty: nbgrader says so, after the tests.
+    unanswered = [e for e in all_errors if "did not provide a response" in e]
+    assert len(unanswered) == 1, all_errors
+    errors = [e for e in all_errors if e not in unanswered]
+    assert len(errors) == 6  # every function but mse
     stubs = [e for e in errors if "Not implemented yet" in e]
     assert len(stubs) == 5 and all(len(e.splitlines()) <= 4 for e in stubs[:-1]), errors
     assert "Traceback" not in "".join(stubs[:-1])

@@ -266,23 +266,28 @@ CORRECT: list[Variant] = [
                 raise ValueError(f"no plan for {n_layers} layers within {budget}")
             return [i * n_layers // best for i in range(best)]
     """)),
-    Variant("forward_saves_copies", "checkpointed_forward", _src("""
+    # The memory test seals activations (they may only go back into the layer functions), so
+    # correct variants differ in how they walk the layers, not in touching activations.
+    Variant("forward_while_loop_pops_the_plan", "checkpointed_forward", _src("""
         def checkpointed_forward(x, weights, checkpoints):
-            h = np.array(x, dtype=float)
-            saved = {}
-            for i in range(len(weights)):
-                if i in checkpoints:
-                    saved[i] = h.copy()
+            plan = sorted(set(int(c) for c in checkpoints))
+            saved, h, i = {}, np.asarray(x, dtype=float), 0
+            while i < len(weights):
+                if plan and plan[0] == i:
+                    saved[plan.pop(0)] = h
                 h = layer_forward(h, weights[i])
+                i += 1
             return h, saved
     """)),
-    Variant("forward_tanh_inline", "checkpointed_forward", _src("""
+    Variant("forward_copies_only_the_input", "checkpointed_forward", _src("""
         def checkpointed_forward(x, weights, checkpoints):
-            wanted = {int(c) for c in checkpoints}
-            h, saved = np.asarray(x, dtype=float), {}
-            for i, W in enumerate(weights):
-                saved.update({i: h} if i in wanted else {})
-                h = np.tanh(h @ W)
+            plan = frozenset(int(c) for c in checkpoints)
+            h = np.array(x, dtype=float)  # a private copy of the input is fine
+            saved = {}
+            for index in range(len(weights)):
+                if index in plan:
+                    saved[index] = h
+                h = layer_forward(h, weights[index])
             return h, saved
     """)),
     Variant("backward_segment_activations_in_a_dict", "checkpointed_backward", _src("""
