@@ -181,15 +181,6 @@ def dedent_source(text: str) -> str:
     return textwrap.dedent(text).strip("\n")
 
 
-def grade_wrong_answers(assignment_id: str, wrong_answers: list[Wrong], tmp_path: Path) -> dict[str, Scores]:
-    """The reference and every wrong answer, graded in one nbgrader run."""
-    names = [w.name for w in wrong_answers]
-    assert len(set(names)) == len(names), "two wrong answers share a name"
-    assert len({w.source for w in wrong_answers}) == len(wrong_answers), "two wrong answers are the same"
-    submissions = {"reference": {}} | {w.name: {w.answer_id: w.source} for w in wrong_answers}
-    return autograde_many(assignment_id, submissions, tmp_path)
-
-
 def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tmp_path: Path,
                             timeout: float = 600.0) -> tuple[dict[str, Scores], dict[str, Scores]]:
     """Grade ``submissions`` ({student: replacements}) in one real `nbgrader autograde` run and
