@@ -8,6 +8,7 @@ free of terminal control characters, and nothing outside a copy may be read.
 """
 from __future__ import annotations
 
+import ast
 import csv
 import html
 import json
@@ -15,17 +16,49 @@ import os
 import shutil
 
 import pytest
-
+from grading_support import REPO
 from gradehelp import EX01, NB01, grade, learner_notebook, reference_sources, scores_of, stored_result, submit, \
     submit_raw
 
+from descentlab.notebook import Role, cell_role, cell_source, grade_id, read_notebook, strip_hidden_tests
+
 FULL = 14.0
 
-# mse answers that pass the three visible checks of test_mse, then misbehave in its hidden part.
+
+def _visible_calls(function: str, test_id: str) -> int:
+    """How many times ``function`` is called before ``test_id``'s hidden part runs: in the
+    course cells before that test cell (answer cells aside) and in its visible part, read from
+    the exercise's source notebook. Straight-line code only: a loop would make the count depend
+    on data, so the test says so instead of guessing."""
+    nb = read_notebook(REPO / "solutions" / EX01 / f"{NB01}.ipynb")
+    sources = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell_role(cell) is Role.ANSWER:
+            continue
+        if grade_id(cell) == test_id:
+            sources.append(strip_hidden_tests(cell_source(cell)))
+            break
+        sources.append(cell_source(cell))
+    else:
+        raise AssertionError(f"{NB01} has no test cell {test_id}")
+    calls = 0
+    for source in sources:
+        tree = ast.parse(source)
+        here = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == function]
+        loops = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.While, ast.comprehension, ast.FunctionDef))]
+        assert not (here and loops), f"{function} is called inside a loop or function before {test_id}'s hidden part"
+        calls += len(here)
+    assert calls, f"the visible part of {test_id} never calls {function}"
+    return calls
+
+
+MSE_VISIBLE_CALLS = _visible_calls("mse", "test_mse")
+
+# mse answers that pass the visible checks of test_mse, then misbehave in its hidden part.
 _COUNTED = ("import numpy as np\n_calls = [0]\n"
             "def mse(y_pred, y_true):\n"
             "    _calls[0] += 1\n"
-            "    if _calls[0] > 3:\n"
+            f"    if _calls[0] > {MSE_VISIBLE_CALLS}:\n"
             "{attack}\n"
             "    return float(np.mean((np.asarray(y_pred, dtype=float) - np.asarray(y_true, dtype=float)) ** 2))\n")
 ECHO_HIDDEN = _COUNTED.format(attack="        print('LEAKED', repr(y_pred), repr(y_true))\n"
