@@ -50,7 +50,7 @@ $(VENV)/.learner-view: $(STAMP_LAB)
 ## make test: install with the test extras (and the browser-test system packages) and
 ## run the whole suite.
 test: $(STAMP_TEST) system-packages
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto --dist loadfile
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n auto --dist loadgroup --no-loadscope-reorder
 
 ## Debian packages the suite needs: Chromium for the browser tests, bubblewrap for the
 ## grader's sandbox, PostgreSQL for the shared-gradebook tests (a private server the tests

@@ -11,9 +11,11 @@ touch the repository's autograder/.
 from __future__ import annotations
 
 import ast
+import atexit
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +33,27 @@ WRITTEN_PREFIX = "written_"  # grade_id of every written answer (a manually grad
 Scores = dict[str, tuple[float, float]]
 
 
+_GENERATED: dict[str, Path] = {}  # assignment id -> a course generated once in this process
+
+
 def make_course(tmp_path: Path, assignment_id: str) -> Path:
-    """A private copy of the course (config + one assignment's source) with its exercises generated."""
+    """A private copy of the course (config + one assignment's source) with its exercises generated.
+
+    ``nbgrader generate_assignment`` runs once per assignment and test process; every later
+    course is a copy of that one (its gradebook included), so a test may change its copy freely.
+    """
+    if assignment_id not in _GENERATED:
+        cache = Path(tempfile.mkdtemp(prefix=f"descentlab-generated-{assignment_id[:2]}-"))
+        atexit.register(shutil.rmtree, cache, True)
+        root = cache / "course"
+        for folder in ("solutions", "autograder"):
+            (root / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+        shutil.copytree(REPO / "solutions" / assignment_id, root / "solutions" / assignment_id)
+        nbgrader(root, "generate_assignment", assignment_id, "--force")
+        _GENERATED[assignment_id] = root
     root = tmp_path / "course"
-    for folder in ("solutions", "autograder"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
-    shutil.copytree(REPO / "solutions" / assignment_id, root / "solutions" / assignment_id)
-    nbgrader(root, "generate_assignment", assignment_id, "--force")
+    shutil.copytree(_GENERATED[assignment_id], root, dirs_exist_ok=True)
     return root
 
 
@@ -177,14 +192,53 @@ class Variant:
         return f"test_{self.answer_id}"
 
 
+def group_wrong_answers(wrong: list[Wrong], callers: dict | None = None) -> list[list[Wrong]]:
+    """Wrong answers in groups that one submission can hold without hiding a verdict: no two
+    of a group replace the same answer cell, and none's own test cell is one that another of
+    the group may make lose points (its callers' tests). So when a group is graded, every
+    member's own test cell losing points is that member's doing. Deterministic (by the case
+    order), largest classes first."""
+    def clash(a: Wrong, b: Wrong) -> bool:
+        return a.answer_id == b.answer_id or a.target in b.loses(callers) or b.target in a.loses(callers)
+
+    per_cell: dict[str, int] = {}
+    for case in wrong:
+        per_cell[case.answer_id] = per_cell.get(case.answer_id, 0) + 1
+    order = sorted(wrong, key=lambda c: (-per_cell[c.answer_id], -len(c.loses(callers))))
+    groups: list[list[Wrong]] = []
+    for case in order:
+        home = next((g for g in groups if not any(clash(case, other) for other in g)), None)
+        if home is None:
+            groups.append([case])
+        else:
+            home.append(case)
+    return groups
+
+
+def group_correct_variants(correct: list[Variant]) -> list[list[Variant]]:
+    """Correct variants in groups of at most one per answer cell: group k holds every
+    function's k-th variant, so one submission is correct work written differently everywhere."""
+    groups: list[list[Variant]] = []
+    seen: dict[str, int] = {}
+    for variant in correct:
+        k = seen.get(variant.answer_id, 0)
+        seen[variant.answer_id] = k + 1
+        if k == len(groups):
+            groups.append([])
+        groups[k].append(variant)
+    return groups
+
+
 def dedent_source(text: str) -> str:
     return textwrap.dedent(text).strip("\n")
 
 
 def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tmp_path: Path,
-                            timeout: float = 600.0) -> tuple[dict[str, Scores], dict[str, Scores]]:
+                            timeout: float = 600.0, descentlab_only: dict[str, dict] | None = None,
+                            ) -> tuple[dict[str, Scores], dict[str, Scores]]:
     """Grade ``submissions`` ({student: replacements}) in one real `nbgrader autograde` run and
-    then one `descentlab grade` run (bubblewrap sandbox) on the same private course copy.
+    then, with ``descentlab_only`` beside them, one `descentlab grade` run (bubblewrap
+    sandbox) on the same private course copy.
 
     Returns (nbgrader's scores, descentlab's scores), both read from the course's gradebook:
     nbgrader's before descentlab grade writes its own over them.
@@ -199,6 +253,9 @@ def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tm
     # machine, say) must not hide the verdicts of the others: it shows as that case's failure.
     nbgrader(root, "autograde", assignment_id, "--force", check=False)
     by_nbgrader = {student: _scores_or_none(root, assignment_id, student) for student in submissions}
+    submissions = {**submissions, **(descentlab_only or {})}
+    for student, replacements in (descentlab_only or {}).items():
+        write_submission(root, assignment_id, student, replacements)
     summary = grade_assignment(Course(root), assignment_id,
                                GradeOptions(progress=False, timeout=timeout, force=True, sandbox="bwrap"))
     statuses = {o.student: o.status for o in summary.outcomes}

@@ -3,19 +3,31 @@
 The cases are data: every module ``tests/cases/<lesson id>*.py`` defines ``WRONG`` (plausible
 wrong answers, each the reference with one answer cell replaced) and ``CORRECT`` (correct
 answers written differently from the reference), and may define ``CALLERS`` ({function:
-names of the functions whose tests call it}). For every lesson id in the registry, the
-reference, every wrong answer and every correct variant are graded together in ONE real
-`nbgrader autograde` run and ONE `descentlab grade` run, and for every lesson:
+names of the functions whose tests call it}). Every lesson is graded by ONE real
+`nbgrader autograde` run and ONE `descentlab grade` run:
+
+* nbgrader grades the reference, the honest work (stubs, partly wrong) and every case
+  inside a few combined submissions: every correct variant in one of the submissions that
+  hold one variant per function (``group_correct_variants``), every wrong answer in one of
+  the submissions that hold several whose verdicts cannot hide each other
+  (``group_wrong_answers``: none's own test cell is one another may break);
+* descentlab grade grades all of those and, besides, every case alone.
+
+For every lesson:
 
 * the reference scores full marks (under both graders);
-* both graders give every submission the same scores;
-* every wrong answer loses points on its own test cell, and only there or on its callers';
-* every correct variant scores full marks on its own test cell and on every other one;
+* both graders give every submission they both graded the same scores;
+* every wrong answer loses points on its own test cell under both graders (alone under
+  descentlab, in its group under nbgrader), and alone only there or on its callers' tests;
+  its group loses points only where one of its members may;
+* every correct variant scores full marks on its own test cell and on every other one
+  (alone, and beside the other functions' variants under both graders);
 * every graded test cell is the target of at least one wrong answer;
 * every graded function has at least two correct variants.
 
-Adding lesson 08 means adding ``tests/cases/08_<name>.py``; a registered lesson without one
-fails here with the file name to create.
+The lessons are graded on different test workers (one xdist group each). Adding lesson 08
+means adding ``tests/cases/08_<name>.py``; a registered lesson without one fails here with
+the file name to create.
 """
 from __future__ import annotations
 
@@ -34,6 +46,8 @@ from grading_support import (
     assert_full_marks,
     assert_loses_points,
     grade_with_both_graders,
+    group_correct_variants,
+    group_wrong_answers,
     honest_submissions,
     reference_sources,
 )
@@ -83,8 +97,10 @@ ALL_CORRECT = [(lid, v) for lid, c in ALL.items() for v in c.correct]
 
 @dataclass
 class Graded:
-    nbgrader: dict[str, Scores]
-    descentlab: dict[str, Scores]
+    nbgrader: dict[str, Scores]      # reference, honest work and the groups
+    descentlab: dict[str, Scores]    # the same, and every case alone
+    group_of: dict[str, str]         # case name -> the group submission that holds it
+    members: dict[str, list]         # group submission -> its cases
 
 
 @pytest.fixture(scope="session")
@@ -97,15 +113,31 @@ def graded(tmp_path_factory):
             cases = ALL[lesson_id]
             # Honest work beside the cases: the untouched stubs, and partly wrong work
             # (some answers return 0.0, some are missing); both graders must agree on it.
-            submissions = {"reference": {}, **{f"honest-{k}": v for k, v in honest_submissions(lesson_id).items()}}
-            for case in (*cases.wrong, *cases.correct):
-                submissions[case.name] = {case.answer_id: case.source}
+            together = {"reference": {}, **{f"honest-{k}": v for k, v in honest_submissions(lesson_id).items()}}
+            members: dict[str, list] = {}
+            for kind, groups in (("wrong", group_wrong_answers(cases.wrong, cases.callers)),
+                                 ("correct", group_correct_variants(cases.correct))):
+                for number, group in enumerate(groups, 1):
+                    members[f"group-{kind}-{number}"] = group
+                    together[f"group-{kind}-{number}"] = {case.answer_id: case.source for case in group}
+            alone = {case.name: {case.answer_id: case.source} for case in (*cases.wrong, *cases.correct)}
             by_nbgrader, by_descentlab = grade_with_both_graders(
-                lesson_id, submissions, tmp_path_factory.mktemp(f"verdicts{lesson_id[:2]}"))
-            done[lesson_id] = Graded(by_nbgrader, by_descentlab)
+                lesson_id, together, tmp_path_factory.mktemp(f"verdicts{lesson_id[:2]}"), descentlab_only=alone)
+            group_of = {case.name: name for name, group in members.items() for case in group}
+            done[lesson_id] = Graded(by_nbgrader, by_descentlab, group_of, members)
         return done[lesson_id]
 
     return grade
+
+
+def _in_group(lesson_id: str):
+    """Every test of one lesson on the same xdist worker (the lesson's grading runs once there)."""
+    return pytest.mark.xdist_group(f"verdicts-{lesson_id}")
+
+
+LESSONS = [pytest.param(lid, marks=_in_group(lid), id=lid) for lid in LESSON_IDS]
+WRONG_PARAMS = [pytest.param(lid, w, marks=_in_group(lid), id=f"{lid}-{w.name}") for lid, w in ALL_WRONG]
+CORRECT_PARAMS = [pytest.param(lid, v, marks=_in_group(lid), id=f"{lid}-{v.name}") for lid, v in ALL_CORRECT]
 
 
 def _graded_functions(lesson_id: str) -> set[str]:
@@ -137,7 +169,7 @@ def test_every_graded_function_has_correct_variants(lesson_id):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lesson_id", LESSON_IDS)
+@pytest.mark.parametrize("lesson_id", LESSONS)
 def test_reference_scores_full_marks_under_both_graders(graded, lesson_id):
     result = graded(lesson_id)
     assert_full_marks(result.nbgrader["reference"])
@@ -145,9 +177,10 @@ def test_reference_scores_full_marks_under_both_graders(graded, lesson_id):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lesson_id", LESSON_IDS)
+@pytest.mark.parametrize("lesson_id", LESSONS)
 def test_both_graders_agree(graded, lesson_id):
     result = graded(lesson_id)
+    assert result.members, f"{lesson_id}: no group submissions were graded"
     differ = {s: (result.nbgrader[s], result.descentlab[s])
               for s in result.nbgrader if result.nbgrader[s] != result.descentlab[s]}
     assert not differ, f"{lesson_id}: nbgrader and descentlab grade disagree on {differ}"
@@ -158,29 +191,43 @@ def test_both_graders_agree(graded, lesson_id):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("lesson_id", LESSON_IDS)
+@pytest.mark.parametrize("lesson_id", LESSONS)
 def test_every_test_cell_is_targeted_by_a_wrong_answer(graded, lesson_id):
     assert_every_test_cell_targeted(graded(lesson_id).nbgrader["reference"], ALL[lesson_id].wrong)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("lesson_id", "wrong"), ALL_WRONG, ids=[f"{lid}-{w.name}" for lid, w in ALL_WRONG])
+@pytest.mark.parametrize(("lesson_id", "wrong"), WRONG_PARAMS)
 def test_wrong_answer_loses_points_on_its_test(graded, lesson_id, wrong):
     result = graded(lesson_id)
+    callers = ALL[lesson_id].callers
+    try:
+        assert_loses_points(result.descentlab[wrong.name], wrong, callers)
+    except AssertionError as error:
+        raise AssertionError(f"alone, under descentlab: {error}") from None
+    group = result.group_of[wrong.name]
+    beside = sorted(case.name for case in result.members[group] if case is not wrong)
+    allowed = set().union(*(case.loses(callers) for case in result.members[group]))
     for grader in ("nbgrader", "descentlab"):
-        scores = getattr(result, grader)[wrong.name]
-        try:
-            assert_loses_points(scores, wrong, ALL[lesson_id].callers)
-        except AssertionError as error:
-            raise AssertionError(f"under {grader}: {error}") from None
+        scores = getattr(result, grader)[group]
+        assert wrong.target in scores, f"under {grader}: no score for {wrong.target} in {group}: {sorted(scores)}"
+        got, full = scores[wrong.target]
+        assert got < full, (f"under {grader}: {wrong.target} gave full marks ({got}/{full}) to the wrong "
+                            f"{wrong.answer_id} {wrong.name} (in {group}, beside {beside})")
+        lost = {gid for gid, (got, full) in scores.items() if got < full}
+        assert lost <= allowed, (f"under {grader}: {group} ({wrong.name} beside {beside}) lost points "
+                                 f"where none of its wrong answers may: {sorted(lost - allowed)}")
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("lesson_id", "variant"), ALL_CORRECT, ids=[f"{lid}-{v.name}" for lid, v in ALL_CORRECT])
+@pytest.mark.parametrize(("lesson_id", "variant"), CORRECT_PARAMS)
 def test_correct_variant_scores_full_marks_everywhere(graded, lesson_id, variant):
     result = graded(lesson_id)
-    for grader in ("nbgrader", "descentlab"):
-        scores = getattr(result, grader)[variant.name]
+    group = result.group_of[variant.name]
+    beside = sorted(case.name for case in result.members[group] if case is not variant)
+    for grader, submission in (("descentlab", variant.name), ("nbgrader", group), ("descentlab", group)):
+        scores = getattr(result, grader)[submission]
         lost = {gid: s for gid, s in scores.items() if s[0] < s[1]}
+        where = "alone" if submission == variant.name else f"in {group}, beside {beside}"
         assert scores and not lost, (
-            f"under {grader}: the correct variant {variant.name} of {variant.answer_id} lost points on {lost}")
+            f"under {grader}, {where}: the correct variant {variant.name} of {variant.answer_id} lost points on {lost}")

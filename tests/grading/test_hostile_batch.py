@@ -13,10 +13,9 @@ import csv
 import html
 import json
 import os
-import shutil
 
 import pytest
-from grading_support import REPO
+from grading_support import REPO, make_course
 from gradehelp import EX01, NB01, grade, learner_notebook, reference_sources, scores_of, stored_result, submit, \
     submit_raw
 
@@ -108,9 +107,8 @@ def _owned_test_cells(root) -> None:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory, course_templates):
-    root = tmp_path_factory.mktemp("hostile") / "course"
-    shutil.copytree(course_templates(EX01), root, symlinks=True)
+def batch(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("hostile"), EX01)
     _owned_test_cells(root)
     submitted = root / "autograder" / "submitted"
     honest = ["honest", "honest_b"]

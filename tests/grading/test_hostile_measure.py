@@ -12,6 +12,7 @@ score what real `nbgrader autograde` gives them, which is full marks.
 from __future__ import annotations
 
 import pytest
+from grading_support import make_course
 
 from gradehelp import grade, reference_sources, scores_of, stored_result, submit
 
@@ -98,11 +99,8 @@ def _honest_subclass(root) -> dict:
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory, course_templates):
-    import shutil
-
-    root = tmp_path_factory.mktemp("measure") / "course"
-    shutil.copytree(course_templates(EX05), root, symlinks=True)
+def batch(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("measure"), EX05)
     submit(root, "honest", assignment_id=EX05)
     submit(root, "honest_subclass", _honest_subclass(root), assignment_id=EX05)
     for name, source in FORGED_FORWARD.items():

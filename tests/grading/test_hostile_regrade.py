@@ -14,6 +14,7 @@ import os
 import shutil
 
 import pytest
+from grading_support import make_course
 
 from gradehelp import EX01, NB01, STUB, grade, scores_of, stored_result, submit
 
@@ -34,11 +35,10 @@ def _page(root, student: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def regraded(tmp_path_factory, course_templates):
+def regraded(tmp_path_factory):
     import descentlab.grade.pool as pool_module
 
-    root = tmp_path_factory.mktemp("regrade") / "course"
-    shutil.copytree(course_templates(EX01), root, symlinks=True)
+    root = make_course(tmp_path_factory.mktemp("regrade"), EX01)
     for student in STUDENTS:
         submit(root, student)
     first = grade(root, timeout=30.0, call_timeout=4.0)
@@ -102,9 +102,8 @@ RESOURCE_ATTACKS = {
 
 
 @pytest.fixture(scope="module")
-def resources(tmp_path_factory, course_templates):
-    root = tmp_path_factory.mktemp("resources") / "course"
-    shutil.copytree(course_templates(EX01), root, symlinks=True)
+def resources(tmp_path_factory):
+    root = make_course(tmp_path_factory.mktemp("resources"), EX01)
     submit(root, "honest")
     for name, source in RESOURCE_ATTACKS.items():
         submit(root, name, {"mse": source})

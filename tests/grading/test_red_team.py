@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from grading_support import stub_everything
+from grading_support import make_course, stub_everything
 from gradehelp import EX01, NB01, grade, scores_of, state_dir, stored_result, submit
 
 STUBS = stub_everything(EX01)  # every answer cell of exercise 01, read from its notebook
@@ -126,12 +126,9 @@ FORGERIES = {
 
 
 @pytest.fixture(scope="module")
-def forged(tmp_path_factory, course_templates):
+def forged(tmp_path_factory):
     """One batch with every forgery and an honest learner, graded once for the module."""
-    import shutil
-
-    root = tmp_path_factory.mktemp("redteam") / "course"
-    shutil.copytree(course_templates(EX01), root, symlinks=True)
+    root = make_course(tmp_path_factory.mktemp("redteam"), EX01)
     submit(root, "honest")
     for name, attack in FORGERIES.items():
         replacements = dict(STUBS)
