@@ -20,6 +20,7 @@ made), then the course's own non-notebook files over them, as nbgrader does.
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -180,26 +181,26 @@ def _learner_notebook(path: Path):
         return None
 
 
-def write_autograded(gradebook, verdict: SubmissionVerdict, submitted: Path, autograded: Path, source_dir: Path) -> list[str]:
-    """Write ``autograded/<student>/<ID>/`` for one verdict and the written answers' grades.
+def write_autograded(cells: dict[str, dict[str, SourceCell]], verdict: SubmissionVerdict, submitted: Path,
+                     autograded: Path, source_dir: Path, kernelspecs: dict[str, dict | None],
+                     ) -> tuple[list[str], dict[str, dict[str, float | None]] | None]:
+    """Write ``autograded/<student>/<ID>/`` for one verdict.
 
-    ``submitted`` and ``autograded`` are the submission's folders, ``source_dir`` the
-    assignment's solutions/<ID>/. Returns notes for the instructor (a notebook nbgrader could
-    not have read either is left out, as nbgrader autograde leaves it out). A failure here
-    is this submission's note, never the end of the round."""
+    ``cells`` is ``source_cells``'s answer, ``submitted`` and ``autograded`` are the
+    submission's folders, ``source_dir`` the assignment's solutions/<ID>/, ``kernelspecs``
+    the source notebooks' kernelspecs. Returns notes for the instructor (a notebook nbgrader
+    could not have read either is left out, as nbgrader autograde leaves it out) and the
+    written answers' automatic grades for the gradebook (notebook -> grade_id -> grade), or
+    None when nothing could be written. A failure here is this submission's note, never
+    the end of the round."""
     try:
-        return _write_autograded(gradebook, verdict, submitted, autograded, source_dir)
+        return _write_autograded(cells, verdict, submitted, autograded, source_dir, kernelspecs)
     except Exception as exc:  # noqa: BLE001 - one hostile submission must not stop the round
-        gradebook.db.rollback()
         return [f"autograded copy not written ({type(exc).__name__}: {str(exc)[:300]}); "
-                "formgrader shows this submission as needing autograding"]
+                "formgrader shows this submission as needing autograding"], None
 
 
-def _write_autograded(gradebook, verdict: SubmissionVerdict, submitted: Path, autograded: Path, source_dir: Path) -> list[str]:
-    import nbformat
-
-    assignment_id, student = verdict.assignment, verdict.student
-    cells = source_cells(gradebook, assignment_id)
+def _write_autograded(cells, verdict, submitted, autograded, source_dir, kernelspecs):
     if autograded.exists():
         shutil.rmtree(autograded)
     autograded.mkdir(parents=True)
@@ -213,23 +214,10 @@ def _write_autograded(gradebook, verdict: SubmissionVerdict, submitted: Path, au
             written[name] = {gid: 0.0 for gid, c in cells.get(name, {}).items()
                              if c.points is not None and c.cell_type == "markdown"}
             continue
-        source_nb = nbformat.read(source_dir / f"{name}.ipynb", as_version=4)
-        sanitize(nb, cells.get(name, {}), source_nb.metadata.get("kernelspec"))
+        sanitize(nb, cells.get(name, {}), kernelspecs.get(name))
         add_outcomes(nb, entry)
-        write_text(autograded / f"{name}.ipynb", nbformat.writes(nb, version=4))
+        # nbformat's JSON, without its indentation: Python's json module encodes indented
+        # JSON in pure Python (most of this function's time); every notebook reader takes it.
+        write_text(autograded / f"{name}.ipynb", json.dumps(nb, sort_keys=True, ensure_ascii=False) + "\n")
         written[name] = written_grades(nb)
-    record_written(gradebook, assignment_id, student, written)
-    return notes
-
-
-def record_written(gradebook, assignment_id: str, student: str, written: dict[str, dict[str, float | None]]) -> None:
-    """SaveAutoGrades for the written answers: the automatic grade, and whether a human must
-    look (always once a grader gave a manual score, or when the learner wrote something)."""
-    submission = gradebook.find_submission(assignment_id, student)
-    for notebook in submission.notebooks:
-        for grade in notebook.grades:
-            if grade.name not in written.get(notebook.name, {}):
-                continue
-            grade.auto_score = written[notebook.name][grade.name]
-            grade.needs_manual_grade = grade.manual_score is not None or grade.auto_score is None
-    gradebook.db.commit()
+    return notes, written

@@ -2,6 +2,7 @@
 
 Only the grader's main process calls these functions (workers return data), so one
 process owns the database connection; any SQLAlchemy URL nbgrader accepts works.
+``GradebookWriter`` writes a round's verdicts; ``export_csv`` is nbgrader's own export.
 """
 from __future__ import annotations
 
@@ -78,58 +79,120 @@ def register_assignment(course: Course, assignment_id: str, db_url: str) -> None
         generate(course, assignment_id, release_dir=Path(release), db_url=db_url)
 
 
-def record(gradebook, verdict: SubmissionVerdict, timestamp: str | None) -> None:
-    """Write one submission's verdict like nbgrader autograde: the student, the submission
-    (with its timestamp.txt), auto_score per grade cell, "No response." comments."""
-    import warnings
+class GradebookWriter:
+    """Writes verdicts into nbgrader's gradebook the way `nbgrader autograde` does: the
+    student, the submission (with its timestamp.txt) mirroring the assignment's notebooks
+    and cells, auto_score per grade cell, "No response." comments, the written answers'
+    automatic grades, and late penalties. One commit per submission.
 
-    with warnings.catch_warnings():
-        # nbgrader's own add_submission trips SQLAlchemy autoflush warnings; they are harmless.
-        warnings.simplefilter("ignore")
-        _record(gradebook, verdict, timestamp)
+    nbgrader's own API would commit several times per submission and reload every object
+    after each commit (most of a round's time); here the assignment, its cells, the
+    students and the submissions of this assignment are loaded once per round and kept
+    across commits (``expire_on_commit`` off for this session). Before anything else reads
+    scores through the same session (the CSV export), ``done`` expires them.
+    """
+
+    def __init__(self, gradebook, assignment_id: str):
+        from nbgrader.api import SubmittedAssignment, SubmittedNotebook
+        from sqlalchemy.orm import selectinload
+
+        self.gradebook, self.assignment_id = gradebook, assignment_id
+        self.db = gradebook.db
+        self.db().expire_on_commit = False
+        self.assignment = gradebook.find_assignment(assignment_id)
+        # notebook -> (grade cell ids, solution cell ids, task cell ids), and cell name -> id
+        self.layout = {nb.name: ([c.id for c in nb.grade_cells], [c.id for c in nb.solution_cells],
+                                 [c.id for c in nb.task_cells]) for nb in self.assignment.notebooks}
+        # cell name -> id of what holds its grade (grade or task cell) and its comment (solution
+        # or task cell): a written answer is both a grade and a solution cell, with two ids.
+        self.grade_ids = {nb.name: {c.name: c.id for c in [*nb.grade_cells, *nb.task_cells]}
+                          for nb in self.assignment.notebooks}
+        self.comment_ids = {nb.name: {c.name: c.id for c in [*nb.solution_cells, *nb.task_cells]}
+                            for nb in self.assignment.notebooks}
+        self.students = {s.id: s for s in gradebook.students}
+        found = (self.db.query(SubmittedAssignment)
+                 .filter(SubmittedAssignment.assignment_id == self.assignment.id)
+                 .options(selectinload(SubmittedAssignment.notebooks).selectinload(SubmittedNotebook.grades),
+                          selectinload(SubmittedAssignment.notebooks).selectinload(SubmittedNotebook.comments))
+                 .all())
+        self.submissions = {s.student_id: s for s in found}
+
+    def record(self, verdict: SubmissionVerdict, timestamp, written: dict[str, dict[str, float | None]] | None):
+        """Write one verdict and commit. ``timestamp`` is a datetime (``parse_timestamp``) or
+        None; ``written`` is notebook -> written answer grade_id -> automatic grade (None:
+        waiting for a human), or None when the autograded copy could not be written.
+        Returns the submission; on any error the session is rolled back and reloaded."""
+        try:
+            submission = self._record(verdict, timestamp, written or {})
+            self.db.commit()
+            return submission
+        except Exception:
+            self.db.rollback()
+            self.__init__(self.gradebook, self.assignment_id)  # a rollback expired what was kept
+            raise
+
+    def _record(self, verdict, timestamp, written):
+        from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook
+
+        student = verdict.student
+        if student not in self.students:
+            self.students[student] = Student(id=student)
+            self.db.add(self.students[student])
+        submission = self.submissions.get(student)
+        if submission is None:  # nbgrader's add_submission, without its commit
+            submission = SubmittedAssignment(assignment=self.assignment, student=self.students[student],
+                                             **({"timestamp": timestamp} if timestamp else {}))
+            for notebook in self.assignment.notebooks:
+                nb = SubmittedNotebook(notebook=notebook, assignment=submission)
+                grade_ids, solution_ids, task_ids = self.layout[notebook.name]
+                for cell_id in grade_ids:
+                    Grade(cell_id=cell_id, notebook=nb)
+                for cell_id in solution_ids:
+                    Comment(cell_id=cell_id, notebook=nb)
+                for cell_id in task_ids:
+                    Comment(cell_id=cell_id, notebook=nb)
+                    Grade(cell_id=cell_id, notebook=nb)
+            self.db.add(submission)
+            self.submissions[student] = submission
+        elif timestamp:
+            submission.timestamp = timestamp
+        for stored in submission.notebooks:
+            name = stored.notebook.name
+            grade_id_of, comment_id_of = self.grade_ids.get(name, {}), self.comment_ids.get(name, {})
+            grades = {g.cell_id: g for g in stored.grades}
+            comments = {c.cell_id: c for c in stored.comments}
+            entry = verdict.notebooks.get(name)
+            if entry is not None:
+                for test in entry.tests:
+                    grade = grades.get(grade_id_of.get(test.grade_id))
+                    if grade is not None:
+                        grade.auto_score = float(test.score)
+                        grade.needs_manual_grade = grade.manual_score is not None
+                unchanged = set(entry.unchanged_answers)
+                for answer in entry.answer_ids:
+                    comment = comments.get(comment_id_of.get(answer))
+                    if comment is not None:
+                        comment.auto_comment = "No response." if answer in unchanged else None
+            for grade_id, auto in written.get(name, {}).items():  # nbgrader's SaveAutoGrades
+                grade = grades.get(grade_id_of.get(grade_id))
+                if grade is not None:
+                    grade.auto_score = auto
+                    grade.needs_manual_grade = grade.manual_score is not None or auto is None
+        return submission
+
+    def done(self) -> None:
+        """Commit, and let later readers of this session see the scores as stored."""
+        self.db.commit()
+        self.db().expire_on_commit = True
+        self.db.expire_all()
 
 
-def _record(gradebook, verdict: SubmissionVerdict, timestamp: str | None) -> None:
-    assignment_id, student = verdict.assignment, verdict.student
-    cache = gradebook.__dict__.setdefault("_descentlab_cache", {})
-    if "students" not in cache:
-        cache["students"] = {s.id for s in gradebook.students}
-    if assignment_id not in cache:  # notebook -> cell name -> cell id, loaded once
-        cache[assignment_id] = {
-            nb.name: {c.name: c.id for c in [*nb.grade_cells, *nb.solution_cells]}
-            for nb in gradebook.find_assignment(assignment_id).notebooks
-        }
-    known = cache["students"]
-    if student not in known:
-        gradebook.update_or_create_student(student)
-        known.add(student)
-    if timestamp:
-        submission = gradebook.update_or_create_submission(assignment_id, student, timestamp=timestamp)
-    else:
-        submission = gradebook.update_or_create_submission(assignment_id, student)
-    # The submission's own grades and comments, by cell name: nbgrader's find_grade and
-    # find_comment would run one joined query per cell (most of the time of a round).
-    notebooks = {nb.name: nb for nb in submission.notebooks}
-    for name, notebook in verdict.notebooks.items():
-        stored = notebooks.get(name)
-        if stored is None:
-            continue
-        by_id = cache[assignment_id].get(name, {})
-        grades_by_cell = {g.cell_id: g for g in stored.grades}
-        comments_by_cell = {c.cell_id: c for c in stored.comments}
-        grades = {cell: grades_by_cell[i] for cell, i in by_id.items() if i in grades_by_cell}
-        comments = {cell: comments_by_cell[i] for cell, i in by_id.items() if i in comments_by_cell}
-        for test in notebook.tests:
-            grade = grades.get(test.grade_id)
-            if grade is None:
-                continue
-            grade.auto_score = float(test.score)
-            grade.needs_manual_grade = grade.manual_score is not None
-        unchanged = set(notebook.unchanged_answers)
-        for answer in notebook.answer_ids:
-            if answer in comments:
-                comments[answer].auto_comment = "No response." if answer in unchanged else None
-    gradebook.db.commit()
+def parse_timestamp(text: str | None):
+    """timestamp.txt's text as nbgrader reads it (a datetime), None if there is none;
+    ValueError when nbgrader could not read it either."""
+    from nbgrader.utils import parse_utc
+
+    return parse_utc(text) if text else None
 
 
 def export_csv(gradebook, path: Path) -> None:

@@ -62,9 +62,10 @@ def load_plugin(course: Course):
     return plugin_class(config=config)
 
 
-def apply_late_penalty(gradebook, course: Course, assignment_id: str, student: str) -> str | None:
-    """Set the deadline (once per round) and this submission's late penalties; returns a
-    note for the instructor when the submission is late."""
+def apply_late_penalty(gradebook, course: Course, assignment_id: str, submission) -> str | None:
+    """Set the deadline (once per round) and the late penalties of ``submission`` (nbgrader's
+    SubmittedAssignment, just recorded) and commit; returns a note for the instructor when
+    the submission is late."""
     cache = gradebook.__dict__.setdefault("_descentlab_late", {})
     if assignment_id not in cache:
         deadline = read_deadlines(course).get(assignment_id)
@@ -74,19 +75,23 @@ def apply_late_penalty(gradebook, course: Course, assignment_id: str, student: s
             gradebook.db.commit()
         cache[assignment_id] = load_plugin(course)
     plugin = cache[assignment_id]
-    submission = gradebook.find_submission(assignment_id, student)
     seconds_late = float(submission.total_seconds_late or 0)
     penalties = 0.0
+    changed = False
     for notebook in submission.notebooks:
-        notebook.late_submission_penalty = None
-        if seconds_late > 0:
-            penalty = plugin.late_submission_penalty(student, notebook.score, seconds_late)
-            if penalty is not None:
-                penalty = min(max(float(penalty), 0.0), float(notebook.score))
-                notebook.late_submission_penalty = penalty
-                penalties += penalty
-    gradebook.db.commit()
+        if seconds_late <= 0:
+            changed |= notebook.late_submission_penalty is not None
+            notebook.late_submission_penalty = None
+            continue
+        gradebook.db.expire(notebook, ["score"])  # the grades just written, summed by the database
+        penalty = plugin.late_submission_penalty(submission.student_id, notebook.score, seconds_late)
+        if penalty is not None:
+            penalty = min(max(float(penalty), 0.0), float(notebook.score))
+            penalties += penalty
+        notebook.late_submission_penalty = penalty
+        changed = True
+    if changed:
+        gradebook.db.commit()
     if seconds_late > 0:
         return f"submitted {seconds_late / 3600:.1f} h after the deadline: late penalty {penalties:g} point(s)"
     return None
-

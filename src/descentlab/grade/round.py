@@ -32,9 +32,10 @@ from ..atomicfile import write_json, write_text
 from ..course import Course, CourseError
 from ..notebook import autograded_tests, read_sources
 from . import verdict_limits
-from .autograded import write_autograded
+from .autograded import source_cells, write_autograded
 from .feedback import write_feedback
-from .gradebook import course_settings, export_csv, is_registered, open_gradebook, record, register_assignment
+from .gradebook import (GradebookWriter, course_settings, export_csv, is_registered, open_gradebook, parse_timestamp,
+                        register_assignment)
 from .intake import collect, folder_problem, read_timestamp
 from .late import apply_late_penalty
 from .pool import default_workers, run_dask, run_local
@@ -178,6 +179,8 @@ class GradingRound:
         self.sources_digest = ""
         self.mode = "?"
         self.gradebook = None  # opened by open_gradebook, while the first workers grade
+        self.writer: GradebookWriter | None = None  # writes the verdicts into it
+        self.source_cells: dict = {}  # what the gradebook holds of the source notebooks' cells
         self.problems = 0
         self.refused: list[Outcome] = []  # folders whose names cannot be student ids
         self.zygote = None  # the round's warm sandbox (see choose_sandbox)
@@ -206,6 +209,7 @@ class GradingRound:
         """The submissions' folders; the source notebooks, parsed once for every student."""
         self.sources = read_sources(self.course.solutions / self.assignment_id)
         self.sources_digest = _sources_digest(self.sources)
+        self.kernelspecs = {name: nb.get("metadata", {}).get("kernelspec") for name, nb in self.sources.items()}
         submitted = self.settings.submitted
         folders = sorted(p for p in submitted.glob(f"*/{self.assignment_id}") if p.is_dir())
         if not folders:
@@ -303,6 +307,8 @@ class GradingRound:
                     f"the gradebook {self.db_url} still lacks the cells of {self.assignment_id!r} after "
                     "nbgrader generate_assignment; was the assignment renamed?")
         self.gradebook = gradebook
+        self.writer = GradebookWriter(gradebook, self.assignment_id)
+        self.source_cells = source_cells(gradebook, self.assignment_id)
 
     # -- 4. record ----------------------------------------------------------------------
     def record(self, verdict: SubmissionVerdict, was_reused: bool = False) -> None:
@@ -328,19 +334,23 @@ class GradingRound:
         autograded = self.settings.autograded / student / self.assignment_id
         if not (was_reused and marker.is_file() and marker.read_text() == stamp and autograded.is_dir()):
             try:
-                record(self.gradebook, verdict, verdict.timestamp)
+                timestamp = parse_timestamp(verdict.timestamp)
             except ValueError as exc:  # an unreadable timestamp.txt
-                self.gradebook.db.rollback()
                 verdict.messages.append(f"timestamp.txt ignored: {exc}")
-                record(self.gradebook, verdict, None)
-            verdict.messages.extend(write_autograded(
-                self.gradebook, verdict, self.settings.submitted / student / self.assignment_id, autograded,
-                self.course.solutions / self.assignment_id))
+                timestamp = None
+            notes, written = write_autograded(
+                self.source_cells, verdict, self.settings.submitted / student / self.assignment_id, autograded,
+                self.course.solutions / self.assignment_id, self.kernelspecs)
+            verdict.messages.extend(notes)
+            submission = self.writer.record(verdict, timestamp, written)
             write_feedback(verdict, self.settings.feedback / student / self.assignment_id)
             write_text(marker, stamp)
-        late = apply_late_penalty(self.gradebook, self.course, self.assignment_id, student)  # deadlines may change
-        if late:
-            verdict.messages.append(late)
+        else:
+            submission = self.writer.submissions.get(student)
+        if submission is not None:  # deadlines may change between rounds
+            late = apply_late_penalty(self.gradebook, self.course, self.assignment_id, submission)
+            if late:
+                verdict.messages.append(late)
         self.summary.outcomes.append(Outcome(
             student, verdict.status, verdict.score, verdict.max_score, list(verdict.messages),
             reused=was_reused, seconds=verdict.seconds))
@@ -348,4 +358,6 @@ class GradingRound:
     # -- 5. export ----------------------------------------------------------------------
     def export(self) -> None:
         self.summary.outcomes.extend(self.refused)
+        if self.writer is not None:
+            self.writer.done()
         export_csv(self.gradebook, self.summary.csv_path)
