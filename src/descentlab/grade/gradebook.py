@@ -83,7 +83,7 @@ class GradebookWriter:
     """Writes verdicts into nbgrader's gradebook the way `nbgrader autograde` does: the
     student, the submission (with its timestamp.txt) mirroring the assignment's notebooks
     and cells, auto_score per grade cell, "No response." comments, the written answers'
-    automatic grades, and late penalties. One commit per submission.
+    automatic grades. Verdicts are staged and committed in batches (``stage``, ``commit``).
 
     nbgrader's own API would commit several times per submission and reload every object
     after each commit (most of a round's time); here the assignment, its cells, the
@@ -117,19 +117,20 @@ class GradebookWriter:
                  .all())
         self.submissions = {s.student_id: s for s in found}
 
-    def record(self, verdict: SubmissionVerdict, timestamp, written: dict[str, dict[str, float | None]] | None):
-        """Write one verdict and commit. ``timestamp`` is a datetime (``parse_timestamp``) or
-        None; ``written`` is notebook -> written answer grade_id -> automatic grade (None:
-        waiting for a human), or None when the autograded copy could not be written.
-        Returns the submission; on any error the session is rolled back and reloaded."""
-        try:
-            submission = self._record(verdict, timestamp, written or {})
-            self.db.commit()
-            return submission
-        except Exception:
-            self.db.rollback()
-            self.__init__(self.gradebook, self.assignment_id)  # a rollback expired what was kept
-            raise
+    def stage(self, verdict: SubmissionVerdict, timestamp, written: dict[str, dict[str, float | None]] | None):
+        """Put one verdict in the open transaction (``commit`` writes it). ``timestamp`` is a
+        datetime (``parse_timestamp``) or None; ``written`` is notebook -> written answer
+        grade_id -> automatic grade (None: waiting for a human), or None when the autograded
+        copy could not be written. Returns the submission."""
+        return self._record(verdict, timestamp, written or {})
+
+    def commit(self) -> None:
+        self.db.commit()
+
+    def reset(self) -> None:
+        """After a failure: roll the open transaction back and reload what is kept."""
+        self.db.rollback()
+        self.__init__(self.gradebook, self.assignment_id)
 
     def _record(self, verdict, timestamp, written):
         from nbgrader.api import Comment, Grade, Student, SubmittedAssignment, SubmittedNotebook

@@ -64,8 +64,8 @@ def load_plugin(course: Course):
 
 def apply_late_penalty(gradebook, course: Course, assignment_id: str, submission) -> str | None:
     """Set the deadline (once per round) and the late penalties of ``submission`` (nbgrader's
-    SubmittedAssignment, just recorded) and commit; returns a note for the instructor when
-    the submission is late."""
+    SubmittedAssignment, just recorded; the caller commits); returns a note for the
+    instructor when the submission is late."""
     cache = gradebook.__dict__.setdefault("_descentlab_late", {})
     if assignment_id not in cache:
         deadline = read_deadlines(course).get(assignment_id)
@@ -77,21 +77,18 @@ def apply_late_penalty(gradebook, course: Course, assignment_id: str, submission
     plugin = cache[assignment_id]
     seconds_late = float(submission.total_seconds_late or 0)
     penalties = 0.0
-    changed = False
     for notebook in submission.notebooks:
         if seconds_late <= 0:
-            changed |= notebook.late_submission_penalty is not None
-            notebook.late_submission_penalty = None
+            if notebook.late_submission_penalty is not None:
+                notebook.late_submission_penalty = None
             continue
-        gradebook.db.expire(notebook, ["score"])  # the grades just written, summed by the database
+        gradebook.db.flush()  # the grades just staged, summed by the database
+        gradebook.db.expire(notebook, ["score"])
         penalty = plugin.late_submission_penalty(submission.student_id, notebook.score, seconds_late)
         if penalty is not None:
             penalty = min(max(float(penalty), 0.0), float(notebook.score))
             penalties += penalty
         notebook.late_submission_penalty = penalty
-        changed = True
-    if changed:
-        gradebook.db.commit()
     if seconds_late > 0:
         return f"submitted {seconds_late / 3600:.1f} h after the deadline: late penalty {penalties:g} point(s)"
     return None

@@ -154,6 +154,25 @@ def progress_bar(total: int, label: str, enabled: bool = True, stream=None) -> t
                 disable=not enabled, dynamic_ncols=True, mininterval=0.5)
 
 
+COMMIT_EVERY = 32  # submissions per gradebook transaction ...
+COMMIT_SECONDS = 2.0  # ... or this long after the first of them was staged
+
+
+@dataclass
+class _Staged:
+    """A verdict in the open gradebook transaction, and what to write once it is committed."""
+
+    verdict: SubmissionVerdict
+    was_reused: bool
+    since: float
+    marker: Path | None = None
+    stamp: str = ""
+    timestamp: object = None
+    written: dict | None = None
+    fresh: bool = False  # recorded now (not a kept verdict already in this gradebook)
+    late: str | None = None
+
+
 def grade_assignment(course: Course, assignment_id: str, options: GradeOptions | None = None) -> GradeSummary:
     return GradingRound(course, assignment_id, options or GradeOptions()).grade()
 
@@ -181,6 +200,7 @@ class GradingRound:
         self.gradebook = None  # opened by open_gradebook, while the first workers grade
         self.writer: GradebookWriter | None = None  # writes the verdicts into it
         self.source_cells: dict = {}  # what the gradebook holds of the source notebooks' cells
+        self.pending: list[_Staged] = []  # verdicts staged in the gradebook, not yet committed
         self.problems = 0
         self.refused: list[Outcome] = []  # folders whose names cannot be student ids
         self.zygote = None  # the round's warm sandbox (see choose_sandbox)
@@ -312,51 +332,104 @@ class GradingRound:
 
     # -- 4. record ----------------------------------------------------------------------
     def record(self, verdict: SubmissionVerdict, was_reused: bool = False) -> None:
-        """Store the verdict (before anything else), then the gradebook and feedback page;
-        a kept verdict already recorded into this gradebook is not written again. A failure
-        here is that submission's status, never the round's."""
+        """Store the verdict (before anything else), write the autograded copy and stage the
+        gradebook rows; the batch is committed every ``COMMIT_EVERY`` submissions or
+        ``COMMIT_SECONDS``, then each one's feedback page and marker are written. A kept
+        verdict already recorded into this gradebook is not written again. A failure here is
+        that submission's status, never the round's."""
         try:
-            self._record(verdict, was_reused)
+            staged = self._stage(verdict, was_reused)
         except Exception as exc:  # noqa: BLE001 - one submission's failure is its own status
-            if self.gradebook is not None:
-                self.gradebook.db.rollback()
-            self.summary.outcomes.append(Outcome(verdict.student, GRADER_ERROR, 0.0, 0.0, [
-                f"its verdict could not be recorded: {type(exc).__name__}: {exc}"]))
+            self._failed(verdict.student, exc)
+            self._restage()  # the rollback dropped the batch's other rows
+            return
+        self.pending.append(staged)
+        if len(self.pending) >= COMMIT_EVERY or time.monotonic() - self.pending[0].since > COMMIT_SECONDS:
+            self.commit()
 
-    def _record(self, verdict: SubmissionVerdict, was_reused: bool) -> None:
+    def _stage(self, verdict: SubmissionVerdict, was_reused: bool) -> _Staged:
         student = verdict.student
         if not was_reused:
             complete(verdict, self.sources)
             verdict = SubmissionVerdict.from_json(clean_tree(verdict_limits.bound(verdict).to_json()))
             write_json(self.state / f"{student}.json", verdict.to_json())
-        marker = self.state / f"{student}.recorded"
-        stamp = hashlib.sha256((verdict.key + "\0" + self.db_url).encode()).hexdigest()
+        staged = _Staged(verdict, was_reused, time.monotonic())
+        staged.marker = self.state / f"{student}.recorded"
+        staged.stamp = hashlib.sha256((verdict.key + "\0" + self.db_url).encode()).hexdigest()
         autograded = self.settings.autograded / student / self.assignment_id
-        if not (was_reused and marker.is_file() and marker.read_text() == stamp and autograded.is_dir()):
+        if not (was_reused and staged.marker.is_file() and staged.marker.read_text() == staged.stamp
+                and autograded.is_dir()):
             try:
-                timestamp = parse_timestamp(verdict.timestamp)
+                staged.timestamp = parse_timestamp(verdict.timestamp)
             except ValueError as exc:  # an unreadable timestamp.txt
                 verdict.messages.append(f"timestamp.txt ignored: {exc}")
-                timestamp = None
-            notes, written = write_autograded(
+            notes, staged.written = write_autograded(
                 self.source_cells, verdict, self.settings.submitted / student / self.assignment_id, autograded,
                 self.course.solutions / self.assignment_id, self.kernelspecs)
             verdict.messages.extend(notes)
-            submission = self.writer.record(verdict, timestamp, written)
-            write_feedback(verdict, self.settings.feedback / student / self.assignment_id)
-            write_text(marker, stamp)
+            staged.fresh = True
+        self._to_gradebook(staged)
+        return staged
+
+    def _to_gradebook(self, staged: _Staged) -> None:
+        verdict = staged.verdict
+        if staged.fresh:
+            submission = self.writer.stage(verdict, staged.timestamp, staged.written)
         else:
-            submission = self.writer.submissions.get(student)
+            submission = self.writer.submissions.get(verdict.student)
         if submission is not None:  # deadlines may change between rounds
-            late = apply_late_penalty(self.gradebook, self.course, self.assignment_id, submission)
-            if late:
-                verdict.messages.append(late)
-        self.summary.outcomes.append(Outcome(
-            student, verdict.status, verdict.score, verdict.max_score, list(verdict.messages),
-            reused=was_reused, seconds=verdict.seconds))
+            staged.late = apply_late_penalty(self.gradebook, self.course, self.assignment_id, submission)
+
+    def _restage(self) -> None:
+        """Roll back and stage the batch again (every one of it staged cleanly before)."""
+        self.writer.reset()
+        batch, self.pending = self.pending, []
+        for staged in batch:
+            try:
+                self._to_gradebook(staged)
+                self.pending.append(staged)
+            except Exception as exc:  # noqa: BLE001
+                self.writer.reset()
+                self._failed(staged.verdict.student, exc)
+
+    def commit(self) -> None:
+        """Commit the staged batch, then write its feedback pages, markers and outcomes. If
+        the commit fails, each submission is committed alone, so only a failing one fails."""
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        try:
+            self.writer.commit()
+        except Exception:  # noqa: BLE001
+            self.writer.reset()
+            done = []
+            for staged in batch:
+                try:
+                    self._to_gradebook(staged)
+                    self.writer.commit()
+                    done.append(staged)
+                except Exception as exc:  # noqa: BLE001
+                    self.writer.reset()
+                    self._failed(staged.verdict.student, exc)
+            batch = done
+        for staged in batch:
+            verdict = staged.verdict
+            if staged.fresh:
+                write_feedback(verdict, self.settings.feedback / verdict.student / self.assignment_id)
+                write_text(staged.marker, staged.stamp)
+            if staged.late:
+                verdict.messages.append(staged.late)
+            self.summary.outcomes.append(Outcome(
+                verdict.student, verdict.status, verdict.score, verdict.max_score, list(verdict.messages),
+                reused=staged.was_reused, seconds=verdict.seconds))
+
+    def _failed(self, student: str, exc: Exception) -> None:
+        self.summary.outcomes.append(Outcome(student, GRADER_ERROR, 0.0, 0.0, [
+            f"its verdict could not be recorded: {type(exc).__name__}: {exc}"]))
 
     # -- 5. export ----------------------------------------------------------------------
     def export(self) -> None:
+        self.commit()
         self.summary.outcomes.extend(self.refused)
         if self.writer is not None:
             self.writer.done()
