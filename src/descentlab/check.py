@@ -12,8 +12,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from traitlets.config import Config
 
 from .course import CourseError, resolve_lesson_id
@@ -92,6 +90,11 @@ def run_check(path: Path, timeout: int = 120) -> CheckReport:
             cell.source = strip_hidden_tests(cell.source)
     report = CheckReport(notebook=str(path))
     started = time.perf_counter()
+    # Here, not at the top: every `descentlab` command imports this module, and nbclient
+    # (with jupyter_client) takes a second to import.
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
     client = NotebookClient(
         nb,
         timeout=timeout,
