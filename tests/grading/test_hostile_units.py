@@ -79,10 +79,10 @@ def test_hidden_error_text_never_quotes_the_learner():
 
 def test_a_test_cell_splits_at_its_hidden_markers():
     source = "a = 1\n### BEGIN HIDDEN TESTS\nb = 2\n### END HIDDEN TESTS\nc = 3\n"
-    assert split_hidden(source) == [("a = 1\n", False), ("b = 2\n", True), ("c = 3\n", False)]
-    assert split_hidden("x = 1\n") == [("x = 1\n", False)]
+    assert list(split_hidden(source)) == [("a = 1\n", False), ("b = 2\n", True), ("c = 3\n", False)]
+    assert list(split_hidden("x = 1\n")) == [("x = 1\n", False)]
     inside = "for i in x:\n    ### BEGIN HIDDEN TESTS\n    b = 2\n    ### END HIDDEN TESTS\n"
-    assert split_hidden(inside) == [(inside, True)]  # cannot be split: all of it is hidden
+    assert list(split_hidden(inside)) == [(inside, True)]  # cannot be split: all of it is hidden
 
 
 def test_hostile_text_is_made_safe():

@@ -23,6 +23,7 @@ import ast
 import builtins
 import contextlib
 import contextvars
+import functools
 import io
 import os
 import time
@@ -595,9 +596,11 @@ class Judge:
 
 # -- trusted cells -------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=1024)
 def _compile_trusted(source: str, label: str):
     """Compile a course cell (setup or test), keeping its last expression apart so its value
-    can be scored like nbgrader's execute_result."""
+    can be scored like nbgrader's execute_result. Cached: the same course cells run for
+    every submission (code objects are immutable; each run gets its own namespace)."""
     try:
         tree = ast.parse(source, filename=f"<{label}>")
     except SyntaxError:
@@ -627,9 +630,11 @@ def run_trusted(source: str, label: str, ns: dict) -> tuple[BaseException | None
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
 
-def split_hidden(source: str) -> list[tuple[str, bool]]:
+@functools.lru_cache(maxsize=1024)
+def split_hidden(source: str) -> tuple[tuple[str, bool], ...]:
     """A test cell's source as runs of (code, hidden), at its hidden-test markers. A cell
-    whose parts do not compile on their own (markers inside a block) is all hidden."""
+    whose parts do not compile on their own (markers inside a block) is all hidden.
+    Cached, like ``_compile_trusted``."""
     parts: list[tuple[str, bool]] = []
     lines: list[str] = []
     hidden = False
@@ -644,13 +649,32 @@ def split_hidden(source: str) -> list[tuple[str, bool]]:
     if lines:
         parts.append(("".join(lines), hidden))
     if not any(h for _, h in parts):
-        return [(source, False)]
+        return ((source, False),)
     try:
         for code, _ in parts:
             ast.parse(code)
     except SyntaxError:
-        return [(source, True)]
-    return [(code, h) for code, h in parts if code.strip()]
+        return ((source, True),)
+    return tuple((code, h) for code, h in parts if code.strip())
+
+
+def compile_course_cells(sources: dict[str, dict]) -> None:
+    """Compile every course cell of the source notebooks once (``sources``: name -> parsed
+    notebook), in the grader's main process before it forks its workers, so that every
+    fork finds them compiled."""
+    from .program import build_program
+
+    for source_nb in sources.values():
+        program, _ = build_program(source_nb, source_nb)
+        for cell in program:
+            try:
+                if cell.kind == "test":
+                    for code, _ in split_hidden(cell.source):
+                        _compile_trusted(code, cell.label)
+                elif cell.kind == "setup":
+                    _compile_trusted(cell.source, cell.label)
+            except SyntaxError:
+                pass  # reported where the cell runs, for each submission
 
 
 def run_test_cell(source: str, label: str, ns: dict,

@@ -6,6 +6,7 @@ process, as soon as it arrives; a worker that dies or hangs ends as that submiss
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import selectors
@@ -39,6 +40,9 @@ def run_local(specs: list[SubmissionTask], workers: int, hard_timeout: float,
     ``hard_timeout`` is killed (its sandbox dies with it)."""
     queue = list(specs)
     running: dict[int, dict] = {}
+    # Objects that exist now are never collected in a fork: its garbage collector would
+    # otherwise touch (and so copy) every page of this process's heap, in every worker.
+    gc.freeze()
     selector = selectors.DefaultSelector()
     prepared = False
     try:
@@ -101,6 +105,7 @@ def run_local(specs: list[SubmissionTask], workers: int, hard_timeout: float,
                     on_result(job["spec"], job["spec"].failure(
                         TIMED_OUT, f"grading took longer than {hard_timeout:g} s and was stopped"))
     finally:
+        gc.unfreeze()
         for pid in running:
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -37,6 +37,7 @@ from .feedback import write_feedback
 from .gradebook import (GradebookWriter, course_settings, export_csv, is_registered, open_gradebook, parse_timestamp,
                         register_assignment)
 from .intake import collect, folder_problem, read_timestamp
+from .judge import compile_course_cells
 from .late import apply_late_penalty
 from .pool import default_workers, run_dask, run_local
 from .safetext import clean_tree, for_terminal, student_id_problem
@@ -230,6 +231,7 @@ class GradingRound:
         self.sources = read_sources(self.course.solutions / self.assignment_id)
         self.sources_digest = _sources_digest(self.sources)
         self.kernelspecs = {name: nb.get("metadata", {}).get("kernelspec") for name, nb in self.sources.items()}
+        compile_course_cells(self.sources)  # once here; the forked workers inherit the code
         submitted = self.settings.submitted
         folders = sorted(p for p in submitted.glob(f"*/{self.assignment_id}") if p.is_dir())
         if not folders:
