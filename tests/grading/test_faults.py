@@ -186,6 +186,37 @@ def test_killing_the_grader_mid_batch_loses_nothing(course_copy, bwrap_available
     assert not list(state.glob(".*.tmp"))
 
 
+def test_a_submission_the_gradebook_refuses_is_its_own_status_and_the_batch_is_recorded(course_copy, bwrap_available):
+    """The gradebook is written in batches of submissions: when the database refuses one
+    submission's rows (here a real SQLite trigger), that learner ends as a grader error
+    naming the cause, and every other learner of the same batch is in the gradebook with
+    its score; the next run records the refused one once the database takes it."""
+    import sqlite3
+
+    from grading_support import read_scores
+
+    root = course_copy()
+    students = ["ada", "bob", "refused", "cy", "dee"]
+    for student in students:
+        submit(root, student, {"mae": STUB} if student == "bob" else None)
+    database = root / "autograder" / "gradebook.db"
+    with sqlite3.connect(database) as db:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON submitted_assignment WHEN NEW.student_id = 'refused' "
+                   "BEGIN SELECT RAISE(ABORT, 'refused by the test trigger'); END")
+    outcomes = grade(root).by_student()
+    assert outcomes["refused"].status == "grader error", outcomes["refused"]
+    assert "refused by the test trigger" in " ".join(outcomes["refused"].messages)
+    expected = {"ada": 14.0, "bob": 12.0, "cy": 14.0, "dee": 14.0}
+    assert {s: (outcomes[s].status, outcomes[s].score) for s in expected} == {s: ("graded", v) for s, v in expected.items()}
+    for student, total in expected.items():
+        assert sum(got for got, _ in read_scores(root, EX01, student).values()) == total, student
+    with sqlite3.connect(database) as db:
+        db.execute("DROP TRIGGER refuse")
+    again = grade(root).by_student()
+    assert again["refused"].status == "graded" and again["refused"].score == 14.0
+    assert sum(got for got, _ in read_scores(root, EX01, "refused").values()) == 14.0
+
+
 def test_without_bubblewrap_it_warns_loudly_and_still_grades(course_copy, monkeypatch, capsys):
     """No bwrap on PATH: the round says so on stderr and in the summary, and grades unconfined."""
     import descentlab.grade.sandbox as sandbox
