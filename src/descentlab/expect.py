@@ -24,6 +24,7 @@ import numpy as np
 
 __all__ = [
     "as_float_array",
+    "as_scalar",
     "expect_close",
     "expect_shape",
     "expect_raises",
@@ -159,6 +160,28 @@ def as_float_array(name: str, value: Any) -> np.ndarray:
             f"{name} returned something that is not a number or an array of numbers",
         ) from None
     return array
+
+
+def as_scalar(name: str, value: Any, inputs: str = "") -> float:
+    """``value`` as a Python float, for a graded function that promises "a float".
+
+    Accepted, as every such docstring says: a Python float (or int), a NumPy scalar, a 0-d
+    array and an array of exactly one element (shape ``(1,)``, ``(1, 1)``...), so that
+    ``np.array([0.5])`` where ``0.5`` was promised costs nothing, neither in the function's
+    own test nor in the test of another function that reads it. An array of several numbers
+    (or of none) fails with a message naming ``name``.
+    """
+    __tracebackhide__ = True
+    array = as_float_array(name, value)
+    if array.size != 1:
+        what = "an empty array" if array.size == 0 else f"an array of shape {array.shape}"
+        raise _fail(
+            f"{name}{_where(inputs)} should return a single number (a float), got {what}: "
+            f"{_describe(array)}",
+            f"{name}{_where(inputs)} should return a single number (a float), and returned an "
+            f"array of {'no' if array.size == 0 else 'several'} numbers",
+        )
+    return float(array.reshape(()))
 
 
 def expect_shape(name: str, got: Any, shape: tuple[int, ...], inputs: str = "") -> np.ndarray:

@@ -103,6 +103,12 @@ CORRECT: list[Variant] = [
         def mse(y_pred, y_true):
             return np.square(np.subtract(y_pred, y_true, dtype=float)).mean()
     """)),
+    # A 1-element array where a float is promised is accepted (the docstrings say so).
+    Variant("mse_one_element_array", "mse", _src("""
+        def mse(y_pred, y_true):
+            d = np.subtract(y_pred, y_true, dtype=float).reshape(-1)
+            return (d @ d / d.size).reshape(1)
+    """)),
     Variant("mse_grad_loop_over_indices", "mse_grad", _src("""
         def mse_grad(y_pred, y_true):
             p = np.asarray(y_pred, dtype=float)
@@ -128,6 +134,16 @@ CORRECT: list[Variant] = [
         def mae(y_pred, y_true):
             d = np.abs(np.subtract(y_pred, y_true, dtype=float))
             return d.sum() / d.size
+    """)),
+    Variant("mae_one_by_one_array", "mae", _src("""
+        def mae(y_pred, y_true):
+            d = np.abs(np.subtract(y_pred, y_true, dtype=float)).reshape(1, -1)
+            return d.mean(axis=1, keepdims=True)
+    """)),
+    Variant("bce_one_element_array", "binary_cross_entropy", _src("""
+        def binary_cross_entropy(logits, labels):
+            z = np.asarray(logits, dtype=float).reshape(1, -1)
+            return np.mean(np.logaddexp(0.0, z) - np.asarray(labels).reshape(1, -1) * z, axis=1)
     """)),
     Variant("bce_with_logaddexp", "binary_cross_entropy", _src("""
         def binary_cross_entropy(logits, labels):
@@ -165,6 +181,11 @@ CORRECT: list[Variant] = [
             labels = np.asarray(labels, dtype=int)
             picked = np.take_along_axis(log_softmax(logits), labels[:, None], axis=1)
             return -picked.mean()
+    """)),
+    Variant("cross_entropy_zero_d_array", "cross_entropy", _src("""
+        def cross_entropy(logits, labels):
+            labels = np.asarray(labels, dtype=int)
+            return np.array(-log_softmax(logits)[np.arange(len(labels)), labels].mean())
     """)),
     Variant("cross_entropy_loop_without_log_softmax", "cross_entropy", _src("""
         import math
