@@ -54,3 +54,24 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         size[group] = size.get(group, 0) + 1
     # Stable: within a rank, collection order; the verdict suite's biggest lessons first.
     items.sort(key=lambda item: (_rank(groups[item]), -size[groups[item]] if _rank(groups[item]) == 0 else 0))
+
+
+
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """Under ``--dist loadgroup``, every node id a worker reports must end in its group.
+
+    xdist's worker writes the group into the node id, and the scheduler keeps a group on one
+    worker by that suffix alone. When a pytest release stores node ids where xdist does not
+    write (pytest 9.2 with xdist 3.8), the groups vanish silently and each lesson is graded
+    on every worker; stop the run with the reason instead.
+    """
+    if node.config.getvalue("dist") != "loadgroup":
+        return
+    lost = [nodeid for nodeid in ids if "@" not in nodeid.rsplit("]", 1)[-1]]
+    if lost:
+        pytest.exit(
+            f"pytest-xdist did not put the xdist_group into {len(lost)} of {len(ids)} node ids "
+            f"(first: {lost[0]}), so --dist loadgroup would split every group over the workers. "
+            f"pytest {pytest.__version__} is not one this pytest-xdist supports (see pyproject.toml).",
+            returncode=4,
+        )
