@@ -56,7 +56,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=lambda item: (_rank(groups[item]), -size[groups[item]] if _rank(groups[item]) == 0 else 0))
 
 
-
 def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
     """Under ``--dist loadgroup``, every node id a worker reports must end in its group.
 
