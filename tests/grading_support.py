@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import ast
 import atexit
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -249,9 +251,7 @@ def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tm
     root = make_course(tmp_path, assignment_id)
     for student, replacements in submissions.items():
         write_submission(root, assignment_id, student, replacements)
-    # One submission that nbgrader cannot grade (a kernel that fails to start on a loaded
-    # machine, say) must not hide the verdicts of the others: it shows as that case's failure.
-    nbgrader(root, "autograde", assignment_id, "--force", check=False)
+    autograde_each_once(root, assignment_id, set(submissions))
     by_nbgrader = {student: _scores_or_none(root, assignment_id, student) for student in submissions}
     submissions = {**submissions, **(descentlab_only or {})}
     for student, replacements in (descentlab_only or {}).items():
@@ -263,6 +263,39 @@ def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tm
     assert not not_graded, f"descentlab grade did not grade every submission: {not_graded}"
     by_descentlab = {student: read_scores(root, assignment_id, student) for student in submissions}
     return by_nbgrader, by_descentlab
+
+
+_FAILED = re.compile(r"There was an error processing assignment '[^']*' for student '([^']*)'")
+
+
+class NbgraderFailed(AssertionError):
+    """nbgrader autograde could not process a submission at all (its scores are then all 0)."""
+
+
+def autograde_each_once(root: Path, assignment_id: str, students: set[str]) -> None:
+    """One `nbgrader autograde` run over every submission; a submission nbgrader could not
+    process at all (it logs "There was an error processing assignment ... for student ...":
+    a kernel that did not start or died, on a loaded machine) is autograded once more on
+    its own, with a warning naming it. A submission that fails twice raises NbgraderFailed
+    with nbgrader's log, so its zeros are never read as a verdict.
+    """
+    first = nbgrader(root, "autograde", assignment_id, "--force", check=False)
+    failed = set(_FAILED.findall(first.stderr)) & students
+    if first.returncode != 0 and not failed:
+        raise NbgraderFailed(f"nbgrader autograde {assignment_id} failed:\n{first.stderr[-4000:]}")
+    for student in sorted(failed):
+        again = nbgrader(root, "autograde", assignment_id, "--force", "--student", student, check=False)
+        if again.returncode != 0 or _FAILED.search(again.stderr):
+            raise NbgraderFailed(f"nbgrader autograde could not process {student!r} of {assignment_id}, "
+                                 f"twice:\n{_errors(first.stderr)}\n--- second try ---\n{_errors(again.stderr)}")
+        warnings.warn(f"nbgrader autograde could not process {student!r} of {assignment_id} in the "
+                      f"batch run and graded it on a second run of its own:\n{_errors(first.stderr)}")
+
+
+def _errors(log: str, limit: int = 3000) -> str:
+    """The ERROR part of an nbgrader log (its last ``limit`` characters)."""
+    start = log.find("| ERROR]")
+    return (log[start:] if start >= 0 else log)[-limit:]
 
 
 def _scores_or_none(root: Path, assignment_id: str, student: str) -> Scores:

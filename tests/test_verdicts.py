@@ -39,17 +39,22 @@ from types import ModuleType
 import pytest
 from grading_support import (
     REPO,
+    NbgraderFailed,
     Scores,
     Variant,
     Wrong,
     assert_every_test_cell_targeted,
     assert_full_marks,
     assert_loses_points,
+    autograde_each_once,
     grade_with_both_graders,
     group_correct_variants,
     group_wrong_answers,
     honest_submissions,
+    make_course,
+    read_scores,
     reference_sources,
+    write_submission,
 )
 
 from descentlab.course import LESSON_IDS
@@ -106,7 +111,7 @@ class Graded:
 @pytest.fixture(scope="session")
 def graded(tmp_path_factory):
     """lesson id -> every submission's scores under both graders (two grading runs per lesson)."""
-    done: dict[str, Graded] = {}
+    done: dict[str, Graded | NbgraderFailed] = {}
 
     def grade(lesson_id: str) -> Graded:
         if lesson_id not in done:
@@ -121,10 +126,16 @@ def graded(tmp_path_factory):
                     members[f"group-{kind}-{number}"] = group
                     together[f"group-{kind}-{number}"] = {case.answer_id: case.source for case in group}
             alone = {case.name: {case.answer_id: case.source} for case in (*cases.wrong, *cases.correct)}
-            by_nbgrader, by_descentlab = grade_with_both_graders(
-                lesson_id, together, tmp_path_factory.mktemp(f"verdicts{lesson_id[:2]}"), descentlab_only=alone)
+            try:
+                by_nbgrader, by_descentlab = grade_with_both_graders(
+                    lesson_id, together, tmp_path_factory.mktemp(f"verdicts{lesson_id[:2]}"), descentlab_only=alone)
+            except NbgraderFailed as failure:  # kept, so the lesson's other tests do not grade it again
+                done[lesson_id] = failure
+                raise
             group_of = {case.name: name for name, group in members.items() for case in group}
             done[lesson_id] = Graded(by_nbgrader, by_descentlab, group_of, members)
+        if isinstance(done[lesson_id], NbgraderFailed):
+            raise done[lesson_id]
         return done[lesson_id]
 
     return grade
@@ -166,6 +177,22 @@ def test_every_graded_function_has_correct_variants(lesson_id):
         counts[variant.answer_id] = counts.get(variant.answer_id, 0) + 1
     short = {gid: n for gid, n in sorted(counts.items()) if n < MIN_VARIANTS}
     assert not short, f"{lesson_id}: graded functions with fewer than {MIN_VARIANTS} correct variants: {short}"
+
+
+def test_a_submission_nbgrader_cannot_process_is_named_not_scored(tmp_path):
+    """nbgrader leaves zeros for a submission it could not process at all (here its kernel
+    exits in an answer cell). The harness tries it once more on its own and then stops with
+    nbgrader's log naming it, so those zeros are never read as a verdict; the rest of the
+    batch is graded."""
+    lesson_id = LESSON_IDS[0]
+    root = make_course(tmp_path, lesson_id)
+    answer = next(iter(_graded_functions(lesson_id)))
+    write_submission(root, lesson_id, "kernel-exits", {answer: "import os\nos._exit(3)"})
+    write_submission(root, lesson_id, "reference", {})
+    with pytest.raises(NbgraderFailed, match="'kernel-exits'") as failure:
+        autograde_each_once(root, lesson_id, {"kernel-exits", "reference"})
+    assert "second try" in str(failure.value) and "'reference'" not in str(failure.value)
+    assert_full_marks(read_scores(root, lesson_id, "reference"))
 
 
 @pytest.mark.slow
