@@ -312,6 +312,9 @@ class GradingRound:
             prepare()
             run_dask(tasks, self.options.dask_scheduler, on_result)
         else:
+            # The judge runs the source's setup and test cells in every forked worker: their
+            # imports (scikit-learn's alone takes over a second) are done once, here.
+            zygotes.preload(zygotes.imported_modules(self.sources))
             run_local(tasks, self.options.workers or default_workers(), self.timeout + 30.0, on_result, prepare)
 
     def open_gradebook(self) -> None:

@@ -229,6 +229,18 @@ def imported_modules(notebooks: dict[str, dict]) -> list[str]:
     return sorted(names)
 
 
+def preload(names: list[str]) -> None:
+    """Import ``names`` (from ``imported_modules``) now, so that every fork of this process
+    starts with them; a module the course may not have installed is left out."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - an import error is the cell's own, when it runs
+            pass
+
+
 _shared: Zygote | None = None
 
 
@@ -274,8 +286,6 @@ def _drop_capabilities() -> None:
 def main() -> None:
     config = json.loads(sys.argv[2])
     requests = socket.socket(fileno=int(config["fd"]))
-    import importlib
-
     import numpy  # noqa: F401 - the point of the zygote: imported once
     import numpy.fft  # noqa: F401 - numpy loads these on first use, which would be per fork
     import numpy.linalg  # noqa: F401
@@ -283,11 +293,7 @@ def main() -> None:
 
     from . import runner  # noqa: F401
 
-    for name in config.get("preload", []):
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - a module the course may not have installed
-            pass
+    preload(config.get("preload", []))
     os.environ.pop("LD_LIBRARY_PATH", None)  # libpython is loaded; the learner sees a plain environment
     _call("prctl", PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     requests.send(b"ready")
