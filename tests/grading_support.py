@@ -1,12 +1,14 @@
-"""Grade made-up submissions through real `nbgrader autograde`, for the tests.
+"""Grade made-up submissions through real `nbgrader autograde` (and `descentlab grade`), for the tests.
 
 A submission starts as the generated learner copy of an assignment; each answer cell gets
 either the reference solution (default), the untouched stub (``STUB``) or replacement
 source. The course is copied to a temporary folder with its own gradebook, so tests never
 touch the repository's autograder/.
 
-    scores = autograde("01_objective_functions", {"mae": "def mae(a, b):\\n    return 0.0"}, tmp_path)
-    scores["test_mae"]  # (0.0, 2.0)
+    root = make_course(tmp_path, "01_objective_functions")
+    write_submission(root, "01_objective_functions", "ada", {"mae": "def mae(a, b):\\n    return 0.0"})
+    autograde_each_once(root, "01_objective_functions", {"ada"})
+    read_scores(root, "01_objective_functions", "ada")["test_mae"]  # (0.0, 2.0)
 """
 from __future__ import annotations
 
@@ -140,20 +142,6 @@ def read_written(root: Path, assignment_id: str, student: str) -> dict[str, tupl
     return found
 
 
-def autograde_many(assignment_id: str, submissions: dict[str, dict], tmp_path: Path) -> dict[str, Scores]:
-    """Grade several made-up submissions in one nbgrader run: {student: replacements}."""
-    root = make_course(tmp_path, assignment_id)
-    for student, replacements in submissions.items():
-        write_submission(root, assignment_id, student, replacements)
-    nbgrader(root, "autograde", assignment_id, "--force")
-    return {student: read_scores(root, assignment_id, student) for student in submissions}
-
-
-def autograde(assignment_id: str, replacements: dict, tmp_path: Path) -> Scores:
-    """Grade one made-up submission; returns {test grade_id: (score, max_score)}."""
-    return autograde_many(assignment_id, {"learner": replacements}, tmp_path)["learner"]
-
-
 def stub_everything(assignment_id: str) -> dict:
     """Replacements that leave every answer cell and written answer as the learner received it."""
     return {gid: STUB for found in (reference_sources(REPO, assignment_id), written_sources(REPO, assignment_id))
@@ -235,15 +223,25 @@ def dedent_source(text: str) -> str:
     return textwrap.dedent(text).strip("\n")
 
 
+@dataclass
+class BothGraders:
+    """Every submission's scores and written-answer states (``read_written``) under each grader."""
+
+    nbgrader: dict[str, Scores]
+    descentlab: dict[str, Scores]
+    nbgrader_written: dict[str, dict]
+    descentlab_written: dict[str, dict]
+
+
 def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tmp_path: Path,
                             timeout: float = 600.0, descentlab_only: dict[str, dict] | None = None,
-                            ) -> tuple[dict[str, Scores], dict[str, Scores]]:
+                            ) -> BothGraders:
     """Grade ``submissions`` ({student: replacements}) in one real `nbgrader autograde` run and
     then, with ``descentlab_only`` beside them, one `descentlab grade` run (bubblewrap
     sandbox) on the same private course copy.
 
-    Returns (nbgrader's scores, descentlab's scores), both read from the course's gradebook:
-    nbgrader's before descentlab grade writes its own over them.
+    Everything is read from the course's gradebook: nbgrader's results before descentlab
+    grade writes its own over them.
     """
     from descentlab.course import Course
     from descentlab.grade.round import GradeOptions, grade_assignment
@@ -253,6 +251,7 @@ def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tm
         write_submission(root, assignment_id, student, replacements)
     autograde_each_once(root, assignment_id, set(submissions))
     by_nbgrader = {student: _scores_or_none(root, assignment_id, student) for student in submissions}
+    nbgrader_written = {student: read_written(root, assignment_id, student) for student in submissions}
     submissions = {**submissions, **(descentlab_only or {})}
     for student, replacements in (descentlab_only or {}).items():
         write_submission(root, assignment_id, student, replacements)
@@ -262,7 +261,8 @@ def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tm
     not_graded = {s: statuses.get(s) for s in submissions if statuses.get(s) != "graded"}
     assert not not_graded, f"descentlab grade did not grade every submission: {not_graded}"
     by_descentlab = {student: read_scores(root, assignment_id, student) for student in submissions}
-    return by_nbgrader, by_descentlab
+    descentlab_written = {student: read_written(root, assignment_id, student) for student in nbgrader_written}
+    return BothGraders(by_nbgrader, by_descentlab, nbgrader_written, descentlab_written)
 
 
 _FAILED = re.compile(r"There was an error processing assignment '[^']*' for student '([^']*)'")
@@ -340,13 +340,14 @@ def returns_zero(source: str) -> str:
 
 
 def honest_submissions(assignment_id: str) -> dict[str, dict]:
-    """Honest work other than the reference: the untouched stubs, and partly wrong work
-    (every third answer returns 0.0, every third is left as the stub)."""
+    """Honest work other than the reference: the untouched exercise (every answer cell and
+    written answer as the learner received it), and partly wrong work (every third answer
+    returns 0.0, every third is left as the stub)."""
     answers = {gid: src for cells in reference_sources(REPO, assignment_id).values() for gid, src in cells.items()}
     ids = list(answers)
     partly = {gid: (returns_zero(answers[gid]) if i % 3 == 0 else STUB if i % 3 == 1 else answers[gid])
               for i, gid in enumerate(ids)}
     return {
-        "stubs": {gid: STUB for gid in ids},
+        "stubs": stub_everything(assignment_id),
         "partly_wrong": partly,
     }

@@ -2,8 +2,9 @@
 
 Parametrized over the assignments present, so a new assignment is covered as soon as its
 source notebook lands: the learner copy is what nbgrader generates, nothing secret leaks,
-the reference scores full marks, the stub scores zero, and a single wrong function loses
-exactly its own points.
+every answer has its test and every exercise a written answer. How real nbgrader (and
+descentlab grade) score each assignment, from the reference and the untouched exercise to
+every wrong answer and correct variant, is tests/test_verdicts.py.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading_support import STUB, WRITTEN_PREFIX, autograde_many, read_written, reference_sources, stub_everything
+from grading_support import WRITTEN_PREFIX, reference_sources
 
 from descentlab.assign import generate
 from descentlab.course import find_course
@@ -94,39 +95,6 @@ def test_no_secret_text_in_learner_material(assignment_id):
             assert marker not in text, f"{path} contains the marker {marker!r}"
         for block in blocks:
             assert block not in text, f"{path} contains a reference or hidden-test block: {block[:80]!r}"
-
-
-@pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
-def test_nbgrader_scores_reference_stub_and_one_wrong_function(assignment_id, tmp_path):
-    """Real `nbgrader autograde`: reference = full marks, stub = 0, one stubbed function
-    loses exactly its own points (the last one, which no other function calls)."""
-    last = list(reference_sources(COURSE.root, assignment_id).values())[-1]
-    last_answer = list(last)[-1]
-    scores = autograde_many(
-        assignment_id,
-        {
-            "reference": {},
-            "stub": stub_everything(assignment_id),
-            "one_missing": {last_answer: STUB},
-        },
-        tmp_path,
-    )
-    reference, stub, one_missing = scores["reference"], scores["stub"], scores["one_missing"]
-    assert reference and all(got == full for got, full in reference.values()), (
-        f"the reference solution of {assignment_id} does not score full marks: {reference}"
-    )
-    assert all(got == 0 for got, _ in stub.values()), f"the untouched exercise scores points: {stub}"
-    lost = {gid for gid, (got, full) in one_missing.items() if got != full}
-    assert lost == {f"test_{last_answer}"}, (
-        f"stubbing only {last_answer} should lose exactly test_{last_answer}; lost {sorted(lost)}"
-    )
-    # Written answers are nbgrader's "manually graded answer" cells: an answered one waits
-    # for a human (no auto score), an untouched one is "No response." with an automatic 0.
-    root = tmp_path / "course"
-    answered = read_written(root, assignment_id, "reference")
-    untouched = read_written(root, assignment_id, "stub")
-    assert answered and all(auto is None and needs for auto, needs in answered.values()), answered
-    assert untouched and all(auto == 0 and not needs for auto, needs in untouched.values()), untouched
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)

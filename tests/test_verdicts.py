@@ -6,7 +6,7 @@ answers written differently from the reference), and may define ``CALLERS`` ({fu
 names of the functions whose tests call it}). Every lesson is graded by ONE real
 `nbgrader autograde` run and ONE `descentlab grade` run:
 
-* nbgrader grades the reference, the honest work (stubs, partly wrong) and every case
+* nbgrader grades the reference, the honest work (untouched, partly wrong) and every case
   inside a few combined submissions: every correct variant in one of the submissions that
   hold one variant per function (``group_correct_variants``), every wrong answer in one of
   the submissions that hold several whose verdicts cannot hide each other
@@ -15,7 +15,8 @@ names of the functions whose tests call it}). Every lesson is graded by ONE real
 
 For every lesson:
 
-* the reference scores full marks (under both graders);
+* the reference scores full marks (under both graders), the untouched exercise 0;
+* written answers wait for a human when answered and are an automatic 0 when untouched;
 * both graders give every submission they both graded the same scores;
 * every wrong answer loses points on its own test cell under both graders (alone under
   descentlab, in its group under nbgrader), and alone only there or on its callers' tests;
@@ -106,6 +107,7 @@ class Graded:
     descentlab: dict[str, Scores]    # the same, and every case alone
     group_of: dict[str, str]         # case name -> the group submission that holds it
     members: dict[str, list]         # group submission -> its cases
+    written: dict[str, dict]         # grader -> submission -> read_written (not for cases alone)
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +118,7 @@ def graded(tmp_path_factory):
     def grade(lesson_id: str) -> Graded:
         if lesson_id not in done:
             cases = ALL[lesson_id]
-            # Honest work beside the cases: the untouched stubs, and partly wrong work
+            # Honest work beside the cases: the untouched exercise, and partly wrong work
             # (some answers return 0.0, some are missing); both graders must agree on it.
             together = {"reference": {}, **{f"honest-{k}": v for k, v in honest_submissions(lesson_id).items()}}
             members: dict[str, list] = {}
@@ -127,13 +129,14 @@ def graded(tmp_path_factory):
                     together[f"group-{kind}-{number}"] = {case.answer_id: case.source for case in group}
             alone = {case.name: {case.answer_id: case.source} for case in (*cases.wrong, *cases.correct)}
             try:
-                by_nbgrader, by_descentlab = grade_with_both_graders(
+                both = grade_with_both_graders(
                     lesson_id, together, tmp_path_factory.mktemp(f"verdicts{lesson_id[:2]}"), descentlab_only=alone)
             except NbgraderFailed as failure:  # kept, so the lesson's other tests do not grade it again
                 done[lesson_id] = failure
                 raise
             group_of = {case.name: name for name, group in members.items() for case in group}
-            done[lesson_id] = Graded(by_nbgrader, by_descentlab, group_of, members)
+            done[lesson_id] = Graded(both.nbgrader, both.descentlab, group_of, members,
+                                     {"nbgrader": both.nbgrader_written, "descentlab": both.descentlab_written})
         if isinstance(done[lesson_id], NbgraderFailed):
             raise done[lesson_id]
         return done[lesson_id]
@@ -215,6 +218,17 @@ def test_both_graders_agree(graded, lesson_id):
     totals = {s: sum(got for got, _ in result.nbgrader[s].values())
               for s in ("reference", "honest-partly_wrong", "honest-stubs")}
     assert totals["honest-stubs"] == 0 < totals["honest-partly_wrong"] < totals["reference"], totals
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lesson_id", LESSONS)
+def test_written_answers_wait_for_a_human_under_both_graders(graded, lesson_id):
+    """Written answers are nbgrader's "manually graded answer" cells: an answered one waits
+    for a human (no auto score), an untouched one is "No response." with an automatic 0."""
+    for grader, written in graded(lesson_id).written.items():
+        answered, untouched = written["reference"], written["honest-stubs"]
+        assert answered and all(auto is None and needs for auto, needs in answered.values()), (grader, answered)
+        assert untouched and all(auto == 0 and not needs for auto, needs in untouched.values()), (grader, untouched)
 
 
 @pytest.mark.slow
