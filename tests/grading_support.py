@@ -225,12 +225,12 @@ def dedent_source(text: str) -> str:
 
 @dataclass
 class BothGraders:
-    """Every submission's scores and written-answer states (``read_written``) under each grader."""
+    """Every submission's scores under each grader, and the written-answer states
+    (``read_written``) of those both graded: grader -> submission -> states."""
 
     nbgrader: dict[str, Scores]
     descentlab: dict[str, Scores]
-    nbgrader_written: dict[str, dict]
-    descentlab_written: dict[str, dict]
+    written: dict[str, dict[str, dict]]
 
 
 def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tmp_path: Path,
@@ -262,7 +262,7 @@ def grade_with_both_graders(assignment_id: str, submissions: dict[str, dict], tm
     assert not not_graded, f"descentlab grade did not grade every submission: {not_graded}"
     by_descentlab = {student: read_scores(root, assignment_id, student) for student in submissions}
     descentlab_written = {student: read_written(root, assignment_id, student) for student in nbgrader_written}
-    return BothGraders(by_nbgrader, by_descentlab, nbgrader_written, descentlab_written)
+    return BothGraders(by_nbgrader, by_descentlab, {"nbgrader": nbgrader_written, "descentlab": descentlab_written})
 
 
 _FAILED = re.compile(r"There was an error processing assignment '[^']*' for student '([^']*)'")

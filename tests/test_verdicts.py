@@ -135,8 +135,7 @@ def graded(tmp_path_factory):
                 done[lesson_id] = failure
                 raise
             group_of = {case.name: name for name, group in members.items() for case in group}
-            done[lesson_id] = Graded(both.nbgrader, both.descentlab, group_of, members,
-                                     {"nbgrader": both.nbgrader_written, "descentlab": both.descentlab_written})
+            done[lesson_id] = Graded(both.nbgrader, both.descentlab, group_of, members, both.written)
         if isinstance(done[lesson_id], NbgraderFailed):
             raise done[lesson_id]
         return done[lesson_id]

@@ -24,6 +24,7 @@ import json
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from tqdm import tqdm
@@ -241,6 +242,12 @@ class GradingRound:
             )
         return folders
 
+    @cached_property
+    def imports(self) -> list[str]:
+        """The modules the source notebooks import: the sandbox's template and the judge's
+        workers both start with them loaded."""
+        return zygotes.imported_modules(self.sources)
+
     def choose_sandbox(self) -> str:
         """The sandbox mode; for a local round with the sandbox on, its warm template
         (``self.zygote``), started once: every learner notebook is a fork of it."""
@@ -252,7 +259,7 @@ class GradingRound:
                 return mode
             mode, why = probe(self.protected)  # here; the workers start their own sandboxes
         else:
-            self.zygote, why = open_sandbox(self.protected, self.limits, zygotes.imported_modules(self.sources))
+            self.zygote, why = open_sandbox(self.protected, self.limits, self.imports)
             if self.zygote is None and mode == "bwrap":
                 raise CourseError(f"the sandbox cannot start: {why}")
             mode = "bwrap" if self.zygote is not None else "none"
@@ -314,7 +321,7 @@ class GradingRound:
         else:
             # The judge runs the source's setup and test cells in every forked worker: their
             # imports (scikit-learn's alone takes over a second) are done once, here.
-            zygotes.preload(zygotes.imported_modules(self.sources))
+            zygotes.preload(self.imports)
             run_local(tasks, self.options.workers or default_workers(), self.timeout + 30.0, on_result, prepare)
 
     def open_gradebook(self) -> None:
