@@ -25,6 +25,7 @@ import numpy as np
 __all__ = [
     "as_float_array",
     "as_scalar",
+    "as_int",
     "expect_close",
     "expect_shape",
     "expect_raises",
@@ -182,6 +183,24 @@ def as_scalar(name: str, value: Any, inputs: str = "") -> float:
             f"array of {'no' if array.size == 0 else 'several'} numbers",
         )
     return float(array.reshape(()))
+
+
+def as_int(name: str, value: Any, inputs: str = "") -> int:
+    """``value`` as a Python int, for a graded function that promises "an int".
+
+    The same rule as ``as_scalar``'s for floats, as every such docstring says: a Python int, a
+    NumPy integer, a whole float (``3.0``), a 0-d array and an array of exactly one element
+    are accepted. A number that is not whole (``2.5``, nan, inf) fails with a message naming
+    ``name``, as does an array of several numbers.
+    """
+    __tracebackhide__ = True
+    number = as_scalar(name, value, inputs)
+    if not number.is_integer():
+        raise _fail(
+            f"{name}{_where(inputs)} should return a whole number (an int), got {_number(number)}",
+            f"{name}{_where(inputs)} should return a whole number (an int), and returned another number",
+        )
+    return int(number)
 
 
 def expect_shape(name: str, got: Any, shape: tuple[int, ...], inputs: str = "") -> np.ndarray:
