@@ -1,15 +1,13 @@
-"""Every lesson runs headless, top to bottom, in a fresh kernel, without an error output.
+"""Every lesson is a file named by its lesson id.
 
-Lessons run from a temporary copy so widgets' progress files never land in the repository.
+That every lesson runs top to bottom without an error, with its plots, is checked in a real
+browser (tests/e2e/test_e2e_lessons_in_browser.py: Run All in JupyterLab, no traceback or
+stderr, every code cell executed, every plt.show() cell's figure decoded), which covers a
+headless run's checks and more; the lessons are not executed a second time here.
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-
-import nbformat
-import pytest
-from nbclient import NotebookClient
 
 from descentlab.course import COURSE_PAGES, LESSON_IDS, find_course
 
@@ -21,25 +19,4 @@ def test_lesson_files_use_lesson_ids():
     assert LESSONS, f"no lessons in {COURSE.lessons}"
     for path in LESSONS:
         assert path.stem in LESSON_IDS, f"{path.name}: lesson files are named <lesson id>.ipynb"
-
-
-@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
-def test_lesson_executes_headless_without_errors(path, tmp_path):
-    work = tmp_path / path.name
-    shutil.copy(path, work)
-    nb = nbformat.read(work, as_version=4)
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
-    errors = [
-        (index, output.get("ename"), output.get("evalue"))
-        for index, cell in enumerate(nb.cells)
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "error"
-    ]
-    assert not errors, f"{path.name}: cells raised {errors}"
-    images = sum(
-        "image/png" in output.get("data", {})
-        for cell in nb.cells
-        for output in cell.get("outputs", [])
-    )
-    assert images >= 2, f"{path.name}: expected plots, found {images} image outputs"
+    assert {p.stem for p in LESSONS} == set(LESSON_IDS), "every registered lesson has its notebook"
