@@ -173,13 +173,19 @@ def as_scalar(name: str, value: Any, inputs: str = "") -> float:
     (or of none) fails with a message naming ``name``.
     """
     __tracebackhide__ = True
+    return _single(name, value, inputs, "a float")
+
+
+def _single(name: str, value: Any, inputs: str, kind: str) -> float:
+    """The one number in ``value`` (a number, a 0-d or a 1-element array), as a float."""
+    __tracebackhide__ = True
     array = as_float_array(name, value)
     if array.size != 1:
         what = "an empty array" if array.size == 0 else f"an array of shape {array.shape}"
         raise _fail(
-            f"{name}{_where(inputs)} should return a single number (a float), got {what}: "
+            f"{name}{_where(inputs)} should return a single number ({kind}), got {what}: "
             f"{_describe(array)}",
-            f"{name}{_where(inputs)} should return a single number (a float), and returned an "
+            f"{name}{_where(inputs)} should return a single number ({kind}), and returned an "
             f"array of {'no' if array.size == 0 else 'several'} numbers",
         )
     return float(array.reshape(()))
@@ -194,7 +200,7 @@ def as_int(name: str, value: Any, inputs: str = "") -> int:
     ``name``, as does an array of several numbers.
     """
     __tracebackhide__ = True
-    number = as_scalar(name, value, inputs)
+    number = _single(name, value, inputs, "an int")
     if not number.is_integer():
         raise _fail(
             f"{name}{_where(inputs)} should return a whole number (an int), got {_number(number)}",

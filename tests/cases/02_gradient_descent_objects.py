@@ -201,4 +201,50 @@ CORRECT = [
                         np.sqrt(self.s[name]) + self.eps * root)
                 return out
     ''')),
+    # The step counter kept another way: an int is promised, and a 1-element array or a whole
+    # float counts as one (descentlab.expect.as_int).
+    Variant("adam_counts_steps_in_a_one_element_array", "Adam", _src('''
+        class Adam:
+            """Adam whose step counter t is a 1-element integer array, advanced in place."""
+
+            def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+                self.learning_rate, self.beta1, self.beta2, self.eps = learning_rate, beta1, beta2, eps
+                self.t = np.zeros(1, dtype=int)
+                self.m, self.s = {}, {}
+
+            def step(self, params, grads):
+                self.t += 1
+                out = {}
+                for name in params:
+                    g = np.asarray(grads[name], dtype=float)
+                    self.m[name] = self.beta1 * self.m.get(name, 0.0) + (1 - self.beta1) * g
+                    self.s[name] = self.beta2 * self.s.get(name, 0.0) + (1 - self.beta2) * g * g
+                    m_hat = self.m[name] / (1 - self.beta1 ** self.t[0])
+                    s_hat = self.s[name] / (1 - self.beta2 ** self.t[0])
+                    out[name] = np.asarray(params[name], dtype=float) - self.learning_rate * m_hat / (
+                        np.sqrt(s_hat) + self.eps)
+                return out
+    ''')),
+    Variant("adam_counts_steps_in_a_float", "Adam", _src('''
+        class Adam:
+            """Adam whose step counter is a float: t = 0.0, then t += 1.0 (1.0, 2.0, ... are whole)."""
+
+            def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+                self.learning_rate, self.beta1, self.beta2, self.eps = learning_rate, beta1, beta2, eps
+                self.t = 0.0
+                self.m, self.s = {}, {}
+
+            def step(self, params, grads):
+                self.t += 1.0
+                out = {}
+                for name in params:
+                    w = np.asarray(params[name], dtype=float)
+                    g = np.asarray(grads[name], dtype=float)
+                    m = self.beta1 * self.m.get(name, np.zeros_like(w)) + (1 - self.beta1) * g
+                    s = self.beta2 * self.s.get(name, np.zeros_like(w)) + (1 - self.beta2) * g ** 2
+                    self.m[name], self.s[name] = m, s
+                    out[name] = w - self.learning_rate * (m / (1 - self.beta1 ** self.t)) / (
+                        np.sqrt(s / (1 - self.beta2 ** self.t)) + self.eps)
+                return out
+    ''')),
 ]

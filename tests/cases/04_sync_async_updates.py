@@ -284,6 +284,19 @@ CORRECT: list[Variant] = [
             new_w -= (lr if not staleness_aware else lr / (1 + staleness)) * np.asarray(grad, dtype=float)
             return new_w, version + 1, staleness, True
     """)),
+    # Promised ints returned another way (descentlab.expect.as_int): the version as a 1-element
+    # float array, the staleness as a NumPy float, both whole.
+    Variant("async_update_versions_in_a_float_array", "async_server_update", _src("""
+        def async_server_update(w, version, grad, read_version, lr, max_staleness=None, staleness_aware=False):
+            versions = np.array([version, read_version], dtype=float)
+            if versions[1] < 0 or versions[1] > versions[0]:
+                raise ValueError(f"read_version {read_version} is not between 0 and {version}")
+            staleness = versions[0] - versions[1]
+            if max_staleness is not None and staleness > max_staleness:
+                return np.array(w, dtype=float), versions[:1], staleness, False
+            rate = lr / (1 + staleness) if staleness_aware else lr
+            return np.asarray(w, dtype=float) - rate * np.asarray(grad, dtype=float), versions[:1] + 1, staleness, True
+    """)),
     Variant("stale_sgd_each_worker_keeps_its_copy", "simulate_stale_sgd", _src("""
         def simulate_stale_sgd(X_shards, y_shards, w0, lr, n_steps, tau, seed):
             K = len(X_shards)
@@ -321,6 +334,27 @@ CORRECT: list[Variant] = [
                 grads = [2 / counts[k] * Xs[k].T @ (Xs[k] @ history[reads[t, k]] - ys[k]) for k in range(K)]
                 history[t + 1] = history[t] - lr * np.average(grads, axis=0, weights=counts)
             return history, np.arange(n_steps)[:, None] - reads
+    """)),
+    Variant("stale_sgd_staleness_as_whole_floats", "simulate_stale_sgd", _src("""
+        def simulate_stale_sgd(X_shards, y_shards, w0, lr, n_steps, tau, seed):
+            K = len(X_shards)
+            Xs = [np.asarray(a, dtype=float) for a in X_shards]
+            ys = [np.asarray(b, dtype=float) for b in y_shards]
+            n_rows = np.array([len(b) for b in ys], dtype=float)
+            phase = np.random.default_rng(seed).integers(0, tau + 1, size=K)
+            history = [np.array(w0, dtype=float)]
+            last = np.zeros(K)                      # float read times, so a float staleness array
+            staleness = np.zeros((n_steps, K))
+            for t in range(n_steps):
+                total = np.zeros_like(history[0])
+                for k in range(K):
+                    if (t + phase[k]) % (tau + 1) == 0:
+                        last[k] = t
+                    staleness[t, k] = t - last[k]
+                    v = history[int(last[k])]
+                    total += 2.0 * Xs[k].T @ (Xs[k] @ v - ys[k])
+                history.append(history[t] - lr * total / n_rows.sum())
+            return np.array(history), staleness
     """)),
     Variant("speedup_model_loops", "speedup_model", _src("""
         def speedup_model(worker_times):

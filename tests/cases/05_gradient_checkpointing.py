@@ -245,6 +245,13 @@ CORRECT: list[Variant] = [
             lengths = np.diff(np.append(np.asarray(checkpoints, dtype=int), n_layers))
             return int(len(lengths) + lengths.max()), int(n_layers - len(lengths))
     """)),
+    # Promised ints returned another way: whole floats count as ints (descentlab.expect.as_int).
+    Variant("costs_as_whole_floats", "checkpoint_costs", _src("""
+        def checkpoint_costs(n_layers, checkpoints):
+            bounds = np.append(np.asarray(checkpoints, dtype=float), n_layers)
+            lengths = np.diff(bounds)
+            return float(len(lengths) + lengths.max()), float(n_layers - len(lengths))
+    """)),
     Variant("choose_longer_segments_last", "choose_checkpoints", _src("""
         def choose_checkpoints(n_layers, budget):
             for m in range(n_layers, 0, -1):
@@ -265,6 +272,13 @@ CORRECT: list[Variant] = [
             if best is None:
                 raise ValueError(f"no plan for {n_layers} layers within {budget}")
             return [i * n_layers // best for i in range(best)]
+    """)),
+    Variant("choose_rounded_float_array", "choose_checkpoints", _src("""
+        def choose_checkpoints(n_layers, budget):
+            for m in range(n_layers, 0, -1):
+                if m + -(-n_layers // m) <= budget:
+                    return np.round(np.arange(m) * n_layers / m)  # whole floats, evenly spread
+            raise ValueError("no plan fits the budget")
     """)),
     # The memory test seals activations (they may only go back into the layer functions), so
     # correct variants differ in how they walk the layers, not in touching activations.
@@ -324,6 +338,24 @@ CORRECT: list[Variant] = [
                 for i in range(end - 1, start - 1, -1):
                     g, grads[i] = layer_backward(g, acts[i - start], acts[i - start + 1], weights[i])
                 del acts
+            return g, grads, count
+    """)),
+    Variant("backward_counts_in_a_one_element_array", "checkpointed_backward", _src("""
+        def checkpointed_backward(dout, weights, saved, output):
+            n = len(weights)
+            starts = sorted(saved)
+            ends = starts[1:] + [n]
+            grads, g = [None] * n, np.asarray(dout, dtype=float)
+            count = np.zeros(1, dtype=int)  # n_recomputed comes back as a 1-element array
+            for s, e in zip(reversed(starts), reversed(ends)):
+                seg = [saved[s]]
+                for i in range(s, e - 1):
+                    seg.append(layer_forward(seg[-1], weights[i]))
+                    count += 1
+                seg.append(saved[e] if e < n else output)
+                for i in reversed(range(s, e)):
+                    g, grads[i] = layer_backward(g, seg[i - s], seg[i - s + 1], weights[i])
+                del seg
             return g, grads, count
     """)),
 ]

@@ -429,4 +429,19 @@ CORRECT: list[Variant] = [
                     return best_epoch, epoch
             return best_epoch, len(losses) - 1
     """)),
+    # Promised ints returned another way: a 1-element array and a whole float count as ints
+    # (descentlab.expect.as_int).
+    Variant("early_stopping_epochs_as_an_array_and_a_float", "early_stopping", _src("""
+        def early_stopping(val_losses, patience, min_delta=0.0):
+            losses = np.nan_to_num(np.asarray(val_losses, dtype=float), nan=np.inf)
+            best, waited = np.array([0]), 0
+            for epoch in range(1, len(losses)):
+                if losses[epoch] < losses[best[0]] - min_delta:
+                    best, waited = np.array([epoch]), 0
+                else:
+                    waited += 1
+                    if waited == patience:
+                        return best, np.float64(epoch)
+            return best, np.float64(len(losses) - 1)
+    """)),
 ]
