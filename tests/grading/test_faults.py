@@ -32,6 +32,9 @@ FAULTS_IN_MAE = {
                     "crashed"),
     "fork_bomb": ("import os\ndef mae(y_pred, y_true):\n    while True:\n        os.fork()\n", "crashed"),
     "dying_process": ("import os\nos._exit(3)\n", "crashed"),
+    # Closes every file (its end of the judge's channel too), then takes its time to exit:
+    # the status reported is still its own, not the SIGKILL of a judge that did not wait.
+    "slow_exit": ("import os, time\nos.closerange(0, 65536)\ntime.sleep(0.5)\nos._exit(3)\n", "crashed"),
     "dying_call": ("import os, signal\ndef mae(y_pred, y_true):\n    os.kill(os.getpid(), signal.SIGKILL)\n", "crashed"),
     "huge_output": ("for _i in range(100):\n    print('x' * 1_000_000)\n" + "def mae(y_pred, y_true):\n"
                     "    print('y' * 50_000_000)\n    return 0.0\n", "graded"),
@@ -114,6 +117,7 @@ def test_every_fault_gets_a_status_and_the_batch_grades_the_rest(course_copy, bw
     check("memory_bomb", "crashed", FULL - 2, ("memory",))
     check("fork_bomb", "crashed", FULL - 2, ("processes",))
     check("dying_process", "crashed", FULL - 2, ("cell 'mae'", "exited with status 3"))
+    check("slow_exit", "crashed", FULL - 2, ("cell 'mae'", "exited with status 3"))
     check("dying_call", "crashed", FULL - 2, ("mae()", "SIGKILL"))
     check("huge_output", "graded", FULL - 2, ("printed more than",))
     check("stderr_warnings", "graded", FULL)

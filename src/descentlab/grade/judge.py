@@ -122,7 +122,10 @@ class Session:
         except ChannelTimeout:
             self.kill()
             raise
-        except (ChannelClosed, WireError, OSError):
+        except ChannelClosed:
+            self.settle()
+            raise
+        except (WireError, OSError):
             self.kill()
             raise
 
@@ -145,6 +148,18 @@ class Session:
         except Exception as exc:  # noqa: BLE001 - passed back to the learner's code
             reply = {"op": "raise", "id": ident, "type": type(exc).__name__, "message": str(exc)[:2000]}
         self.channel.send(reply, time.monotonic() + self.judge.timeout_left())
+
+    def settle(self, grace: float = 2.0) -> None:
+        """The runner closed its end of the channel, so it is ending: give it up to ``grace``
+        seconds to end by itself before it is killed, so that the status reported is its own
+        (``os._exit(3)`` reads "exited with status 3", not the judge's SIGKILL; on a loaded
+        machine bwrap may take a moment to pass its child's status on)."""
+        if self.alive:
+            try:
+                self.process.wait(timeout=grace)
+            except Exception:  # noqa: BLE001 - still running: it is killed below
+                pass
+        self.kill()
 
     def kill(self) -> None:
         if not self.alive:
