@@ -190,7 +190,7 @@ WRONG = [
             ei = np.maximum(improvement, 0.0)
             positive = sigma > 0
             z = improvement[positive] / sigma[positive]
-            ei[positive] = improvement[positive] * norm.cdf(z) + sigma[positive] * norm.pdf(z)
+            ei[positive] = improvement[positive] * ndtr(z) + sigma[positive] * np.exp(-0.5 * z ** 2) / np.sqrt(2 * np.pi)
             return ei
     """)),
     Wrong("ei_divides_by_zero_variance", "expected_improvement", _src("""
@@ -198,7 +198,7 @@ WRONG = [
             sigma = np.sqrt(np.asarray(var, dtype=float))
             improvement = best - np.asarray(mean, dtype=float) - xi
             z = improvement / sigma
-            return improvement * norm.cdf(z) + sigma * norm.pdf(z)
+            return improvement * ndtr(z) + sigma * np.exp(-0.5 * z ** 2) / np.sqrt(2 * np.pi)
     """)),
     Wrong("ei_uses_variance_as_sd", "expected_improvement", _src("""
         def expected_improvement(mean, var, best, xi=0.0):
@@ -208,7 +208,7 @@ WRONG = [
             ei = np.maximum(improvement, 0.0)
             positive = sigma > 0
             z = improvement[positive] / sigma[positive]
-            ei[positive] = improvement[positive] * norm.cdf(z) + sigma[positive] * norm.pdf(z)
+            ei[positive] = improvement[positive] * ndtr(z) + sigma[positive] * np.exp(-0.5 * z ** 2) / np.sqrt(2 * np.pi)
             return ei
     """)),
     Wrong("ei_adds_xi_instead_of_subtracting", "expected_improvement", _src("""
@@ -219,7 +219,7 @@ WRONG = [
             ei = np.maximum(improvement, 0.0)
             positive = sigma > 0
             z = improvement[positive] / sigma[positive]
-            ei[positive] = improvement[positive] * norm.cdf(z) + sigma[positive] * norm.pdf(z)
+            ei[positive] = improvement[positive] * ndtr(z) + sigma[positive] * np.exp(-0.5 * z ** 2) / np.sqrt(2 * np.pi)
             return ei
     """)),
     Wrong("bo_takes_the_argmin_of_ei", "bayesian_optimization",
