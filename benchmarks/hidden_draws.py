@@ -34,32 +34,16 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from descentlab.course import LESSON_IDS  # noqa: E402
 from descentlab.expect import hidden_checks  # noqa: E402
-
-HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+from descentlab.grade.judge import HIDDEN_BEGIN, split_hidden  # noqa: E402 - cut as the grader cuts
 
 
 def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def parts(source: str) -> list[tuple[str, bool]]:
-    """(code, hidden) runs of a test cell, cut at its hidden-test markers."""
-    found, lines, hidden = [], [], False
-    for line in source.splitlines(keepends=True):
-        if line.strip() in (HIDDEN_BEGIN, HIDDEN_END):
-            if lines:
-                found.append(("".join(lines), hidden))
-            lines, hidden = [], line.strip() == HIDDEN_BEGIN
-            continue
-        lines.append(line)
-    if lines:
-        found.append(("".join(lines), hidden))
-    return found
-
-
 def run_cell(source: str, ns: dict, detail: bool) -> str | None:
     """Run a test cell part by part in ``ns``: None if it passed, else the failure's text."""
-    for code, hidden in parts(source):
+    for code, hidden in split_hidden(source):
         checks = hidden_checks() if hidden and not detail else contextlib.nullcontext()
         sink = io.StringIO()
         try:

@@ -28,25 +28,18 @@ import nbformat
 import pytest
 
 from descentlab.course import LESSON_IDS
+from descentlab.grade.judge import HIDDEN_BEGIN as BEGIN
+from descentlab.grade.judge import split_hidden
 from descentlab.notebook import Role, cell_role, nbgrader_meta
 
 REPO = Path(__file__).resolve().parents[1]
-BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SEEDERS = {"default_rng", "RandomState", "seed", "SeedSequence", "PCG64", "MT19937", "Random"}
 SEED_KEYWORDS = {"seed", "random_state"}
 
 
 def hidden_blocks(source: str) -> list[str]:
-    blocks, lines, inside = [], [], False
-    for line in source.splitlines():
-        if line.strip() == BEGIN:
-            inside, lines = True, []
-        elif line.strip() == END and inside:
-            blocks.append("\n".join(lines))
-            inside = False
-        elif inside:
-            lines.append(line)
-    return blocks
+    """The parts of a test cell the grader runs as hidden (``split_hidden``, as it cuts them)."""
+    return [code for code, hidden in split_hidden(source) if hidden]
 
 
 def _is_literal(node: ast.AST) -> bool:

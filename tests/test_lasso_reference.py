@@ -19,10 +19,11 @@ import nbformat
 import numpy as np
 import pytest
 
+from descentlab.grade.judge import split_hidden
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = REPO / "solutions/07_overfitting_regularization/07_overfitting_regularization_exercise.ipynb"
 CELL = "test_lasso_ista"
-BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 ATOL = 1e-8
 
 
@@ -30,8 +31,9 @@ def reference_source() -> str:
     """The source of ``_lasso_reference``, from the hidden part of the notebook's lasso test cell."""
     nb = nbformat.read(NOTEBOOK, as_version=4)
     (cell,) = [c for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") == CELL]
-    assert cell.source.count(BEGIN) == 1, f"{CELL} should have one hidden part"
-    hidden = cell.source.split(BEGIN, 1)[1].split(END, 1)[0]
+    hidden_parts = [code for code, hidden in split_hidden(cell.source) if hidden]
+    assert len(hidden_parts) == 1, f"{CELL} should have one hidden part"
+    (hidden,) = hidden_parts
     found = [node for node in ast.parse(hidden).body
              if isinstance(node, ast.FunctionDef) and node.name == "_lasso_reference"]
     assert len(found) == 1, f"the hidden part of {CELL} should define _lasso_reference once"

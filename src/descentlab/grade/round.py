@@ -320,7 +320,7 @@ class GradingRound:
             run_dask(tasks, self.options.dask_scheduler, on_result)
         else:
             # The judge runs the source's setup and test cells in every forked worker: their
-            # imports (scikit-learn's alone takes over a second) are done once, here.
+            # imports (a library such as scikit-learn can take over a second) are done once, here.
             zygotes.preload(self.imports)
             run_local(tasks, self.options.workers or default_workers(), self.timeout + 30.0, on_result, prepare)
 
