@@ -18,11 +18,30 @@ number of cases) and then of collection, so the longest ones start first and the
 ones fill the gaps at the end.
 """
 import os
+import shutil
+import tempfile
 
 import pytest
+from grading_support import GENERATED_ENV
 
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In the main process (not an xdist worker): one folder for the run's generated courses
+    (grading_support.generated_course), named in the environment the workers inherit, so each
+    assignment is generated once per run, not once per worker and test file."""
+    if not hasattr(config, "workerinput") and GENERATED_ENV not in os.environ:
+        config._descentlab_generated = tempfile.mkdtemp(prefix="descentlab-generated-")
+        os.environ[GENERATED_ENV] = config._descentlab_generated
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = getattr(config, "_descentlab_generated", None)
+    if folder:
+        os.environ.pop(GENERATED_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
 
 E2E_GROUP = "e2e"
 # Group-name prefixes in the order they should start: the verdict suite's lessons, then the

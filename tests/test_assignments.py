@@ -13,9 +13,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grading_support import WRITTEN_PREFIX, reference_sources
+from grading_support import WRITTEN_PREFIX, generated_course, reference_sources
 
-from descentlab.assign import generate
 from descentlab.course import find_course
 from descentlab.notebook import MARKERS, Role, autograded_tests, cell_role, is_clean, nbgrader_meta
 
@@ -49,9 +48,10 @@ def test_assignments_found():
 
 
 @pytest.mark.parametrize("assignment_id", ASSIGNMENTS)
-def test_exercises_are_what_nbgrader_generates(assignment_id, tmp_path):
-    fresh = generate(COURSE, assignment_id, release_dir=tmp_path / "release",
-                     db_url=f"sqlite:///{tmp_path / 'gradebook.db'}")
+def test_exercises_are_what_nbgrader_generates(assignment_id):
+    # The run's generated copy (descentlab assign's own generate, on a private course copy;
+    # the verdict suite and the grader's tests grade copies of the same one).
+    fresh = generated_course(assignment_id) / "exercises" / assignment_id
     committed = COURSE.exercises / assignment_id
     names = sorted(p.name for p in fresh.glob("*.ipynb"))
     assert names == sorted(p.name for p in committed.glob("*.ipynb")), (
