@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 
 HERE = Path(__file__).resolve().parent
@@ -417,12 +418,8 @@ def _slug(nodeid: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[:120]
 
 
-@pytest.fixture
-def lab_page(page, lab_server, request) -> LabPage:
-    """The test's page: console errors recorded (and failing the test at the end), a
-    screenshot in tests/e2e/artifacts/<test>.png, kernels shut down afterwards."""
-    errors: list[str] = []
-
+def _watch_console(page, errors: list[str]) -> None:
+    """Record the page's JavaScript console errors and uncaught exceptions in ``errors``."""
     def on_console(message) -> None:
         if message.type == "error":
             location = message.location or {}
@@ -438,25 +435,123 @@ def lab_page(page, lab_server, request) -> LabPage:
     page.on("console", on_console)
     page.on("pageerror", on_pageerror)
     page.set_default_timeout(30_000)
-    name = _slug(request.node.nodeid)
-    workspace_name = "e2e-" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
-    handle = LabPage(page=page, server=lab_server, name=workspace_name, console_errors=errors)
-    yield handle
+
+
+def _screenshot(page, nodeid: str) -> None:
+    """tests/e2e/artifacts/<test>.png; a screenshot must never hide the test's own result."""
+    name = _slug(nodeid)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, timeout=15_000)
-    except Exception as exc:  # a screenshot must never hide the test's own result
-        sys.stderr.write(f"e2e: could not save a screenshot for {name}: {exc}\n")
-    try:
-        page.close()  # before the kernels go, so their shutdown cannot log errors on the page
-    except Exception:
-        pass
-    try:
-        lab_server.shutdown_kernels()
     except Exception as exc:
-        sys.stderr.write(f"e2e: could not shut kernels down after {name}: {exc}\n")
+        sys.stderr.write(f"e2e: could not save a screenshot for {name}: {exc}\n")
+
+
+def _fail_on_console_errors(errors: list[str]) -> None:
     if errors:
         pytest.fail(
             "JavaScript errors in the browser during this test:\n  " + "\n  ".join(errors),
             pytrace=False,
         )
+
+
+def _shutdown_kernels(server: LabServer, what: str) -> None:
+    try:
+        server.shutdown_kernels()
+    except Exception as exc:
+        sys.stderr.write(f"e2e: could not shut kernels down after {what}: {exc}\n")
+
+
+@pytest.fixture
+def lab_page(page, lab_server, request) -> LabPage:
+    """The test's page: console errors recorded (and failing the test at the end), a
+    screenshot in tests/e2e/artifacts/<test>.png, kernels shut down afterwards."""
+    errors: list[str] = []
+    _watch_console(page, errors)
+    workspace_name = "e2e-" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
+    handle = LabPage(page=page, server=lab_server, name=workspace_name, console_errors=errors)
+    yield handle
+    _screenshot(page, request.node.nodeid)
+    try:
+        page.close()  # before the kernels go, so their shutdown cannot log errors on the page
+    except Exception:
+        pass
+    _shutdown_kernels(lab_server, _slug(request.node.nodeid))
+    _fail_on_console_errors(errors)
+
+
+@dataclass
+class SharedLab:
+    """One JupyterLab page load that several tests of a module use in turn, one notebook at
+    a time (a page load is seconds of CPU): the first ``open`` loads JupyterLab on the
+    notebook, every later one closes the open notebook's tab (File > Close Tab, discarding
+    the outputs), shuts its kernel down and opens the next with File > Open from Path, as a
+    learner would, without reloading the page."""
+
+    page: object
+    server: LabServer
+    name: str
+    console_errors: list[str]
+    loaded: bool = False
+
+    def open(self, relpath: str):
+        from labdriver import NOTEBOOK, menu_command, notebook, open_notebook, wait_for_kernel
+
+        if not self.loaded:
+            self.loaded = True
+            return open_notebook(self.page, self.server.lab_url(relpath, self.name))
+        page = self.page
+        if page.locator(NOTEBOOK).count():
+            # Closing the last test's notebook belongs to no test (lab_page closes the whole
+            # page instead): ipywidgets logs "Could not send widget sync message" for every
+            # live widget of a notebook whose tab closes, so what the console logs while the
+            # tab closes is not counted. Run All left the notebook changed: JupyterLab asks
+            # to save, and the workspace copy stays clean.
+            closing = len(self.console_errors)
+            menu_command(page, "File", "Close Tab")
+            ask = page.locator(".jp-Dialog")
+            expect(ask).to_contain_text("Save your work")
+            ask.locator("button", has_text=re.compile(r"^\s*Discard\s*$")).click()
+            expect(ask).to_have_count(0)
+            expect(page.locator(NOTEBOOK)).to_have_count(0)
+            _shutdown_kernels(self.server, relpath)
+            page.wait_for_timeout(500)  # the closed views' last messages
+            del self.console_errors[closing:]
+        menu_command(page, "File", "Open from Path")
+        dialog = page.locator(".jp-Dialog")
+        dialog.locator("input").fill(relpath)
+        dialog.get_by_role("button", name="Open", exact=True).click()
+        expect(dialog).to_have_count(0)
+        panel = notebook(page)
+        expect(panel).to_have_count(1, timeout=60_000)
+        expect(panel.locator(".jp-Cell").first).to_be_visible(timeout=30_000)
+        wait_for_kernel(page)
+        return panel
+
+
+@pytest.fixture(scope="module")
+def _shared_lab(browser, browser_context_args, lab_server, request) -> SharedLab:
+    context = browser.new_context(**browser_context_args)
+    page = context.new_page()
+    errors: list[str] = []
+    _watch_console(page, errors)
+    name = "e2e-" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
+    yield SharedLab(page=page, server=lab_server, name=name, console_errors=errors)
+    try:
+        context.close()
+    except Exception:
+        pass
+    _shutdown_kernels(lab_server, request.node.nodeid)
+
+
+@pytest.fixture
+def shared_lab_page(_shared_lab, request) -> SharedLab:
+    """``lab_page`` for a test that shares its module's page (SharedLab): the console errors
+    logged while THIS test ran fail it, and it leaves its own screenshot."""
+    errors = _shared_lab.console_errors
+    errors.clear()
+    yield _shared_lab
+    _screenshot(_shared_lab.page, request.node.nodeid)
+    mine = list(errors)
+    errors.clear()
+    _fail_on_console_errors(mine)

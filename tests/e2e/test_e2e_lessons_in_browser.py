@@ -1,6 +1,7 @@
 """Every lesson, opened in JupyterLab and run with Run > Run All Cells, as a learner does:
 every code cell runs, no cell shows an error (traceback or stderr) or a widget that failed
-to render, and the plots arrive as real images."""
+to render, and the plots arrive as real images. The lessons share one JupyterLab page load
+(``shared_lab_page``): each test closes the lesson before it and opens its own."""
 from __future__ import annotations
 
 import json
@@ -24,9 +25,9 @@ def plotting_cells(lesson: str) -> int:
 
 
 @pytest.mark.parametrize("lesson", LESSONS)
-def test_lesson_runs_clean_in_the_browser(lab_page, lesson):
-    page = lab_page.page
-    lab_page.open(f"lessons/{lesson}.ipynb")
+def test_lesson_runs_clean_in_the_browser(shared_lab_page, lesson):
+    page = shared_lab_page.page
+    shared_lab_page.open(f"lessons/{lesson}.ipynb")
     seconds = run_all(page, timeout=RUN_ALL_TIMEOUT)
     print(f"{lesson}: Run All took {seconds:.1f} s in the browser", end=" ")
 
