@@ -7,7 +7,8 @@ Builds a private copy of the course, writes N submissions (a third correct, a th
 partly wrong, a third untouched stubs), then in one run:
 1. `nbgrader autograde ID` grades them all (nbgrader's normal, one-notebook-at-a-time way);
 2. `descentlab grade ID` grades them all (sandbox on, one worker per core), and again on a
-   local Dask cluster of one worker process per core (`--dask-scheduler`);
+   local Dask cluster of one worker process per core (`--dask-scheduler`; the cluster is
+   kept for the whole run, so later Dask rounds find its workers' grading hosts warm);
 checks that every grader gave the same total per learner, and prints the wall times, the
 ratios, the fixed cost per submission and the learners' own compute apart:
 - fixed cost: rounds of N and 2N submissions whose answers return at once (the learner
@@ -15,9 +16,10 @@ ratios, the fixed cost per submission and the learners' own compute apart:
   the grader and everything under it, and wall), without the round's own start; and the
   fork of a fresh sandboxed runner from the warm template, until it answers;
 - learner compute: the mixed round's CPU per submission minus the instant round's;
-3. with --scale, rounds of growing size (generated the same way), each printing its time per
-   submission, the grader's peak memory (ru_maxrss of the grader and of its largest child)
-   and the load average beside it.
+3. with --scale, rounds of growing size (generated the same way), each graded locally and
+   on the Dask cluster, each printing its time per submission, the grader's peak memory
+   (locally ru_maxrss of the grader and of its largest child; on Dask the largest worker's
+   and grading host's) and the load average beside it.
 Every figure is printed with the load average: the machine may be shared.
 """
 from __future__ import annotations
@@ -151,12 +153,40 @@ def peak_memory_mb() -> tuple[float, float]:
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
-def dask_round(root: Path, assignment_id: str, workers: int) -> tuple[float, dict]:
+def start_cluster(workers: int):
+    """A local Dask cluster of ``workers`` worker processes, one thread each, and a client."""
     import distributed
 
-    with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, silence_logs=50) as cluster:
-        return descentlab_round(root, assignment_id, "dask", [f"--dask-scheduler={cluster.scheduler_address}"])
+    cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=50)
+    return cluster, distributed.Client(cluster)
+
+
+def _worker_peak_mb() -> float:
+    """On a Dask worker: its own peak resident set (ru_maxrss)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _host_peak_mb() -> float:
+    """On a Dask worker: the peak resident set of its grading host (VmHWM; it still runs)."""
+    from descentlab.grade import isolated
+
+    host = isolated._host
+    if host is None or not host.alive():
+        return 0.0
+    with open(f"/proc/{host.process.pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def dask_memory(client) -> str:
+    workers = client.run(_worker_peak_mb).values()
+    hosts = client.run(_host_peak_mb).values()
+    return f"largest Dask worker {max(workers):.0f} MB, largest grading host {max(hosts):.0f} MB"
 
 
 def main() -> None:
@@ -197,13 +227,17 @@ def main() -> None:
             say(f"throughput ratio   : {nbgrader_s / local_s:7.1f}x wall (same scores for all {args.n} learners)")
             say(f"CPU time           : nbgrader {CPU['nbgrader']:.1f} s, descentlab {CPU['descentlab']:.1f} s "
                 f"({CPU['nbgrader'] / CPU['descentlab']:.1f}x less)")
+        cluster = client = None
         if not args.no_dask:
-            dask_s, got = dask_round(root, args.assignment, workers)
+            cluster, client = start_cluster(workers)
+            dask_extra = [f"--dask-scheduler={cluster.scheduler_address}"]
+            dask_s, got = descentlab_round(root, args.assignment, "dask", dask_extra)
             if expected:
                 same_or_exit(expected, got, "descentlab grade --dask-scheduler")
             ratio = f", {nbgrader_s / dask_s:.1f}x nbgrader's throughput" if expected else ""
             say(f"--dask-scheduler   : {dask_s:7.1f} s  ({dask_s / args.n:.3f} s per submission, LocalCluster of "
-                f"{workers} worker processes, each task in a process of its own{ratio}; {load()})")
+                f"{workers} worker processes, each task in a fresh fork of the worker's warm host{ratio}; "
+                f"the hosts start in this round; {load()})")
 
         # Fixed cost: rounds of N and 2N submissions whose answers return at once; the
         # difference is the cost of N more submissions, without the round's own start.
@@ -232,8 +266,15 @@ def main() -> None:
                 write_submissions(root, args.assignment, size)
                 seconds, _ = descentlab_round(root, args.assignment, f"scale{size}", extra)
             own, child = peak_memory_mb()
-            say(f"scale {size:5d}        : {seconds:7.1f} s, {seconds / size * 1000:6.1f} ms per submission; "
+            say(f"scale {size:5d} local  : {seconds:7.1f} s, {seconds / size * 1000:6.1f} ms per submission; "
                 f"peak memory: benchmark {own:.0f} MB, largest grader process so far {child:.0f} MB; {load()}")
+            if client is not None:
+                seconds, _ = descentlab_round(root, args.assignment, f"dask{size}", dask_extra)
+                say(f"scale {size:5d} Dask   : {seconds:7.1f} s, {seconds / size * 1000:6.1f} ms per submission; "
+                    f"peak memory: {dask_memory(client)}; {load()}")
+        if cluster is not None:
+            client.close()
+            cluster.close()
     print("\nsummary:\n" + "\n".join(lines))
 
 

@@ -69,3 +69,69 @@ def test_a_task_whose_judge_hangs_ends_timed_out_and_the_cluster_grades_the_rest
     assert verdicts["ada"].status == verdicts["bob"].status == "graded"
     assert verdicts["ada"].score == verdicts["bob"].score == 14.0
     assert elapsed < 60, elapsed  # the hanging task was stopped, not waited for
+
+
+def _host_pid() -> int | None:
+    """On a Dask worker: the pid of its grading host (None before its first task)."""
+    from descentlab.grade import isolated
+
+    return isolated._host.process.pid if isolated._host is not None and isolated._host.alive() else None
+
+
+def test_colluding_submissions_graded_by_one_warm_host_cannot_pass_anything(course_copy, bwrap_available):
+    """A Dask worker grades every task in a fresh fork of one warm host: the writer's round
+    and then the reader's, on the same worker and the same host, leave nothing for each other
+    (the control plants and searches in one submission and must find every channel)."""
+    from gradehelp import FULL, NB01, PLANT, mae_that_reports_leaks, reference_sources
+
+    root = course_copy()
+    reference = reference_sources(root, "01_objective_functions")[NB01]["mae"]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        submit(root, "a_writer", {"mae": PLANT + reference})
+        first = grade(root, dask_scheduler=cluster.scheduler_address)
+        (host,) = client.run(_host_pid).values()
+        submit(root, "b_reader", {"mae": mae_that_reports_leaks(root)})
+        submit(root, "c_self", {"mae": PLANT + mae_that_reports_leaks(root)})
+        second = grade(root, dask_scheduler=cluster.scheduler_address)
+        assert host is not None and client.run(_host_pid) == {w: host for w in client.run(_host_pid)}
+    assert first.sandbox == second.sandbox == "bwrap"
+    outcomes = {**first.by_student(), **second.by_student()}
+    control = stored_result(root, "c_self")["notebooks"][NB01]["tests"]
+    message = next(t["error"] for t in control if t["grade_id"] == "test_mae")
+    for channel in ("numpy attribute", "builtins attribute", "sys.modules", "environment", "file in /tmp",
+                    "abstract socket"):
+        assert channel in message, message
+    assert outcomes["c_self"].score == FULL - 2
+    assert outcomes["a_writer"].score == FULL, outcomes["a_writer"].messages
+    reader = stored_result(root, "b_reader")["notebooks"][NB01]["tests"]
+    assert outcomes["b_reader"].score == FULL, [t["error"] for t in reader if t["error"]]
+
+
+def _kill_host() -> None:
+    """On a Dask worker: kill its grading host, as a crash would."""
+    import os
+    import signal
+
+    from descentlab.grade import isolated
+
+    os.kill(isolated._host.process.pid, signal.SIGKILL)
+    isolated._host.process.wait()
+
+
+def test_a_worker_whose_grading_host_died_starts_a_new_one(course_copy, bwrap_available):
+    root = course_copy()
+    submit(root, "ada")
+    submit(root, "bob", {"mae": "def mae(y_pred, y_true):\n    return 0.0\n"})
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        first = grade(root, dask_scheduler=cluster.scheduler_address)
+        (old,) = client.run(_host_pid).values()
+        client.run(_kill_host)
+        assert set(client.run(_host_pid).values()) == {None}
+        second = grade(root, dask_scheduler=cluster.scheduler_address, force=True)
+        (new,) = client.run(_host_pid).values()
+    assert None not in (old, new) and old != new
+    for summary in (first, second):
+        assert {s: (o.status, o.score) for s, o in summary.by_student().items()} == {
+            "ada": ("graded", 14.0), "bob": ("graded", 12.0)}

@@ -16,12 +16,11 @@ import time
 
 from grading_support import REPO
 from gradehelp import (
-    EX01, NB01, STUB, grade, learner_notebook, reference_sources, scores_of, state_dir, stored_result, submit, submit_raw,
+    EX01, FULL, NB01, STUB, grade, learner_notebook, reference_sources, scores_of, state_dir, stored_result, submit, submit_raw,
 )
 
 from descentlab.notebook import Role, autograded_tests, cell_role, grade_id, read_notebook
 
-FULL = 14.0
 TESTS = [t.grade_id for t in autograded_tests(read_notebook(REPO / "solutions" / EX01 / f"{NB01}.ipynb"))]
 
 # Each fault replaces the `mae` answer (2 points); everything else is the reference answer,

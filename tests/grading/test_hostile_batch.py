@@ -16,12 +16,11 @@ import os
 
 import pytest
 from grading_support import REPO, make_course
-from gradehelp import EX01, NB01, grade, learner_notebook, reference_sources, scores_of, stored_result, submit, \
+from gradehelp import EX01, FULL, NB01, grade, learner_notebook, reference_sources, scores_of, stored_result, submit, \
     submit_raw
 
 from descentlab.notebook import Role, cell_role, cell_source, grade_id, read_notebook, strip_hidden_tests
 
-FULL = 14.0
 
 
 def _visible_calls(function: str, test_id: str) -> int:

@@ -16,9 +16,8 @@ import shutil
 import pytest
 from grading_support import make_course
 
-from gradehelp import EX01, NB01, STUB, grade, scores_of, stored_result, submit
+from gradehelp import EX01, FULL, NB01, STUB, grade, scores_of, stored_result, submit
 
-FULL = 14.0
 STUDENTS = ["timed_out", "invalid", "linked_away", "worker_died", "zero", "steady"]
 LOOP_ALL = {gid: f"def {gid}(*args, **kwargs):\n    while True:\n        pass\n"
             for gid in ("mse", "mse_grad", "mae", "binary_cross_entropy", "log_softmax", "cross_entropy",

@@ -7,84 +7,16 @@ import time
 from pathlib import Path
 
 import pytest
-from gradehelp import EX01, NB01, grade, reference_sources, stored_result, submit
+from gradehelp import EX01, FULL, NB01, PLANT, grade, mae_that_reports_leaks, reference_sources, stored_result, submit
 
 from descentlab.grade.sandbox import Limits, lease_uid
 from descentlab.grade.wire import Channel
 from descentlab.grade.zygote import Zygote
 
-FULL = 14.0
-
-# Every way one learner's process could leave something for the next: a module attribute
-# (numpy's, builtins', a module planted in sys.modules), the environment, a file in any
-# folder it might write to, a process left behind serving an abstract unix socket.
-PLANT = '''
-import builtins as _b, os as _os, socket as _socket, sys as _sys, types as _types
-import numpy as _np
-_np._descentlab_leak = "planted"
-_b._descentlab_leak = "planted"
-_sys.modules["descentlab_leak"] = _types.ModuleType("descentlab_leak")
-_os.environ["DESCENTLAB_LEAK"] = "planted"
-for _d in ["/tmp", _os.path.expanduser("~"), "/dev/shm", "/var/tmp", "/", "/opt", "/home", "/opt/venv",
-           _os.path.dirname(_np.__file__), _os.getcwd()]:
-    try:
-        with open(_os.path.join(_d, "descentlab_leak"), "w") as _f:
-            _f.write("planted")
-    except OSError:
-        pass
-_server = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-try:
-    _server.bind("\\0descentlab-leak")
-    _server.listen(1)
-    if _os.fork() == 0:
-        import time as _t
-        while True:
-            _t.sleep(1)
-except OSError:
-    pass
-'''
-
-FIND = '''
-def _leaks():
-    import builtins, os, socket, sys
-    import numpy as np
-    found = []
-    if getattr(np, "_descentlab_leak", None):
-        found.append("numpy attribute")
-    if getattr(builtins, "_descentlab_leak", None):
-        found.append("builtins attribute")
-    if "descentlab_leak" in sys.modules:
-        found.append("sys.modules")
-    if os.environ.get("DESCENTLAB_LEAK"):
-        found.append("environment")
-    for d in ["/tmp", os.path.expanduser("~"), "/dev/shm", "/var/tmp", "/", "/opt", "/home", "/opt/venv",
-              os.path.dirname(np.__file__), os.getcwd()]:
-        if os.path.exists(os.path.join(d, "descentlab_leak")):
-            found.append("file in " + d)
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        probe.connect("\\0descentlab-leak")
-        found.append("abstract socket")
-    except OSError:
-        pass
-    return found
-'''
-
-
-def _mae_that_reports_leaks(root: Path) -> str:
-    reference = reference_sources(root, EX01)[NB01]["mae"]
-    return FIND + reference.replace("def mae(", "def _honest_mae(") + '''
-def mae(y_pred, y_true):
-    found = _leaks()
-    if found:
-        raise ValueError("LEAKED: " + ", ".join(found))
-    return _honest_mae(y_pred, y_true)
-'''
-
 
 def test_two_colluding_submissions_cannot_pass_anything(course_copy, bwrap_available):
     root = course_copy()
-    reader = _mae_that_reports_leaks(root)
+    reader = mae_that_reports_leaks(root)
     reference = reference_sources(root, EX01)[NB01]["mae"]
     submit(root, "a_writer", {"mae": PLANT + reference})  # graded first (one worker, sorted)
     submit(root, "b_reader", {"mae": reader})

@@ -8,7 +8,7 @@ The package follows the path of one submission:
 
 - ``round``: the batch, in steps: collect, reuse (resume), run, record, export;
 - ``pool``: where submissions run: forked local workers or a Dask cluster (where each task
-  grades in a process of its own with a hard timeout: ``isolated``);
+  grades in a fresh fork of the worker's warm grading host, with a hard timeout: ``isolated``);
 - ``task``: one submission, as data in and data out (what a worker runs);
 - ``program``: which cells run where (course cells from solutions/, answers from the
   learner; cell roles come from ``descentlab.notebook``);

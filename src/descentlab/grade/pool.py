@@ -1,7 +1,7 @@
 """Where submissions are graded: forked local workers, or tasks on a Dask cluster.
 
-Both run the same ``task.grade_submission`` (on Dask in a child process of the worker,
-``isolated``) and hand each verdict to ``on_result`` in this
+Both run the same ``task.grade_submission`` (on Dask in a fresh fork of the worker's
+grading host, ``isolated``) and hand each verdict to ``on_result`` in this
 process, as soon as it arrives; a worker that dies or hangs ends as that submission's status.
 """
 from __future__ import annotations
@@ -116,7 +116,7 @@ def run_local(specs: list[SubmissionTask], workers: int, hard_timeout: float,
 
 def run_dask(specs: list[SubmissionTask], address: str, on_result: OnResult) -> None:
     """Grade ``specs`` as tasks on a Dask distributed cluster. Each task grades its
-    submission in a child process of the worker, with a hard timeout (``isolated``), so
+    submission in a fresh fork of the worker's grading host, with a hard timeout (``isolated``), so
     concurrent tasks share no process state and none can hold a worker forever."""
     from .isolated import grade_isolated
 
