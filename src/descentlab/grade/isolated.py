@@ -70,7 +70,7 @@ class _Host:
     def fork(self, task: SubmissionTask) -> tuple[socket.socket, int]:
         """A fresh fork of the host for ``task``: the socket to it and its pid. The host's
         own start and its sandbox's are not the submission's time."""
-        settings = pickle.dumps((task.mode, tuple(task.protected), task.limits, _imports(task)))
+        settings = pickle.dumps((task.mode, tuple(task.protected), task.limits, tuple(task.imports)))
         mine, its = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             socket.send_fds(self.requests, [settings], [its.fileno()])
@@ -116,12 +116,6 @@ def _current_host(broken: _Host | None = None) -> _Host:
         if _host is None:
             _host = _Host()
         return _host
-
-
-def _imports(task: SubmissionTask) -> tuple[str, ...]:
-    from .zygote import imported_modules
-
-    return tuple(imported_modules(task.sources))
 
 
 def grade_isolated(task: SubmissionTask) -> SubmissionVerdict:

@@ -297,6 +297,7 @@ class GradingRound:
                 protected=tuple(str(p) for p in self.protected),
                 timestamp=read_timestamp(folder) if refused is None else None,
                 skipped=tuple(intake.skipped) if intake is not None else (), refused=refused,
+                imports=tuple(self.imports),
             ))
         return tasks, kept
 

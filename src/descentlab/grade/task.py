@@ -36,6 +36,7 @@ class SubmissionTask:
     timestamp: str | None = None  # its timestamp.txt
     skipped: tuple[str, ...] = ()  # files of the folder that were not read, and why (see intake)
     refused: str | None = None  # why the folder itself was not read: graded as empty, scores 0
+    imports: tuple[str, ...] = ()  # the modules the sources import (zygote.imported_modules), to preload
 
     def failure(self, status: str, message: str) -> SubmissionVerdict:
         return SubmissionVerdict.failure(self.assignment, self.student, self.key, self.mode, status, message)
