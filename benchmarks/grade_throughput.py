@@ -15,6 +15,8 @@ ratios, the fixed cost per submission and the learners' own compute apart:
   computes nothing); their difference over N is the cost of one more submission (CPU of
   the grader and everything under it, and wall), without the round's own start; and the
   fork of a fresh sandboxed runner from the warm template, until it answers;
+  the same instant rounds on the Dask cluster (CPU of the command, the workers and their
+  grading hosts with their forks);
 - learner compute: the mixed round's CPU per submission minus the instant round's;
 3. with --scale, rounds of growing size (generated the same way), each graded locally and
    on the Dask cluster, each printing its time per submission, the grader's peak memory
@@ -183,6 +185,46 @@ def _host_peak_mb() -> float:
     return 0.0
 
 
+def _worker_cpu() -> float:
+    """On a Dask worker: CPU seconds of the worker, and of its grading host and every live
+    process under it (its sandbox templates and their learners) with what each reaped
+    (utime, stime, cutime, cstime from /proc: they are still running)."""
+    import resource
+
+    from descentlab.grade import isolated
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    total = usage.ru_utime + usage.ru_stime
+    host = isolated._host
+    if host is None or not host.alive():
+        return total
+    parent, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parent[int(entry)] = int(fields[1])
+            cpu[int(entry)] = sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    for pid in cpu:
+        ancestor = pid
+        while ancestor in parent and ancestor != host.process.pid:
+            ancestor = parent[ancestor]
+        if ancestor == host.process.pid:
+            total += cpu[pid]
+    return total
+
+
+def dask_round_cpu(client, root: Path, assignment_id: str, label: str, extra: list[str]) -> tuple[float, float]:
+    """Wall seconds of a Dask round and the CPU of everything that graded it: the command,
+    the workers and their grading hosts (with their forks)."""
+    before = sum(client.run(_worker_cpu).values())
+    seconds, _ = descentlab_round(root, assignment_id, label, extra)
+    return seconds, CPU[label] + sum(client.run(_worker_cpu).values()) - before
+
+
 def dask_memory(client) -> str:
     workers = client.run(_worker_peak_mb).values()
     hosts = client.run(_host_peak_mb).values()
@@ -251,6 +293,15 @@ def main() -> None:
         say(f"fixed cost         : {fixed_cpu * 1000:7.1f} ms CPU per submission, {fixed_wall * 1000:.1f} ms wall per "
             f"submission on {workers} workers (answers that return at once; rounds of {args.n} and {2 * args.n}, "
             f"their difference; {load()})")
+        if client is not None:
+            dask_instant = {}
+            for size in (args.n, 2 * args.n):
+                write_submissions(root, args.assignment, size, instant=True)
+                dask_instant[size] = dask_round_cpu(client, root, args.assignment, f"dask_instant{size}", dask_extra)
+            (wall_1d, cpu_1d), (wall_2d, cpu_2d) = dask_instant[args.n], dask_instant[2 * args.n]
+            say(f"fixed cost, Dask   : {(cpu_2d - cpu_1d) / args.n * 1000:7.1f} ms CPU per submission (the command, "
+                f"the workers and their grading hosts), {(wall_2d - wall_1d) / args.n * 1000:.1f} ms wall per "
+                f"submission on {workers} Dask workers (the same instant rounds; {load()})")
         mixed_cpu = CPU["descentlab"] / args.n
         single_cpu = cpu_1 / args.n
         say(f"learner compute    : {(mixed_cpu - single_cpu) * 1000:7.1f} ms CPU per submission (the mixed round "
