@@ -169,6 +169,8 @@ def _kill_group(pid: int) -> None:
 
 def serve(parent: int) -> None:
     """The host's loop: one fork per request, until the worker closes its end or dies."""
+    from pathlib import Path
+
     from . import zygote as zygotes
     from .sandbox import open_sandbox
     from .task import grade_submission  # noqa: F401 - imported once, here, for every fork
@@ -190,7 +192,7 @@ def serve(parent: int) -> None:
                 continue
             except OSError:
                 break
-            _reap()
+            zygotes._reap(block=False)  # forks that ended
             if not message:
                 break  # the worker closed its end
             if len(fds) != 1:
@@ -208,8 +210,6 @@ def serve(parent: int) -> None:
                         oldest = warm.pop(next(iter(warm)))
                         if oldest is not None:
                             oldest.close()
-                    from pathlib import Path
-
                     warm[key], _ = open_sandbox([Path(p) for p in protected], limits, list(imports))
                 zygote = warm[key]
             if not preloaded.issuperset(imports):
@@ -228,7 +228,7 @@ def serve(parent: int) -> None:
         for zygote in warm.values():
             if zygote is not None:
                 zygote.close()
-        _reap()
+        zygotes._reap(block=False)
 
 
 def _grade_one(fd: int, zygote) -> None:
@@ -248,16 +248,6 @@ def _grade_one(fd: int, zygote) -> None:
     verdict = grade_submission(task)
     sock.sendall(json.dumps(verdict.to_json()).encode())
     sock.close()
-
-
-def _reap() -> None:
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
 
 
 def main() -> None:

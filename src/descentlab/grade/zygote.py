@@ -328,8 +328,9 @@ def main() -> None:
 
 
 def _reap(block: bool) -> None:
-    """Collect ended keepers (waited for, not ignored, so their CPU time and their
-    learners' is counted in this process's children and so in the grader's)."""
+    """Collect ended children (a zygote's keepers, a Dask grading host's forks): waited for,
+    not ignored, so their CPU time and their learners' is counted in this process's children
+    and so in the grader's."""
     while True:
         try:
             pid, _ = os.waitpid(-1, 0 if block else os.WNOHANG)
